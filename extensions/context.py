@@ -1,0 +1,91 @@
+"""Jinja extensions of the template: naming filters, answer checks and derived values.
+
+Loaded by copier through copier-template-extensions (see `_jinja_extensions` in copier.yml),
+so this file is imported by path and must only use the standard library and Jinja.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+from typing import Any
+
+from copier_template_extensions import ContextHook
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+# Top-level import names of the rendered project's dependencies (runtime and dev). A package
+# named like one of them would shadow it on sys.path.
+DEPENDENCY_NAMES = frozenset(
+    {
+        "aiosmtplib", "aiosmtpd", "aiosqlite", "alembic", "annotated_types", "anyio",
+        "argon2", "asyncpg", "certifi", "click", "coverage", "cryptography", "dishka",
+        "dns", "email_validator", "fastapi", "faststream", "greenlet", "h11", "httpcore",
+        "httptools", "httpx", "hypothesis", "idna", "importlinter", "jinja2", "jwt", "mako",
+        "markupsafe", "mypy", "nats", "orjson", "pluggy", "pydantic", "pydantic_core",
+        "pydantic_settings", "pytest", "pytest_asyncio", "redis", "ruff", "schemathesis",
+        "sniffio", "sqlalchemy", "starlette", "structlog", "typing_extensions", "uvicorn",
+        "uvloop", "watchfiles", "websockets", "yaml", "aio_pika", "aiokafka", "grimp",
+    }
+)
+# Names that are not modules but still break imports, tooling or the layout.
+RESERVED_NAMES = frozenset({"test", "tests", "src", "app", "migrations", "site", "setup"})
+
+
+def _words(value: str) -> list[str]:
+    value = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(value))
+    return [word.lower() for word in re.split(r"[^A-Za-z0-9]+", value) if word]
+
+
+def snake_case(value: str) -> str:
+    return "_".join(_words(value))
+
+
+def kebab_case(value: str) -> str:
+    return "-".join(_words(value))
+
+
+def pascal_case(value: str) -> str:
+    return "".join(word.capitalize() for word in _words(value))
+
+
+def package_name_error(value: str) -> str:
+    """An error message for an unusable package name, or an empty string."""
+    name = str(value)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return (
+            f'"{name}" is not a valid package name: use lowercase letters, digits and '
+            'underscores, starting with a letter (for example "acme_billing").'
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f'"{name}" is a Python keyword and cannot be imported; choose another name.'
+    if name in sys.stdlib_module_names or name in DEPENDENCY_NAMES or name in RESERVED_NAMES:
+        return (
+            f'"{name}" would shadow the standard library, a dependency or a project folder; '
+            "choose a more specific name."
+        )
+    return ""
+
+
+class NamingExtension(Extension):
+    """Case-conversion filters and the package-name check, usable in questions and files."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["snake_case"] = snake_case
+        environment.filters["kebab_case"] = kebab_case
+        environment.filters["pascal_case"] = pascal_case
+        environment.filters["package_name_error"] = package_name_error
+
+
+class DerivedContext(ContextHook):
+    """Values derived from the answers, computed once for every rendered file."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        python = str(context.get("python_version", "3.12"))
+        context["python_tag"] = "py" + python.replace(".", "")
+        context["class_prefix"] = pascal_case(context.get("package_name", "service"))
+        context["is_sqlite"] = context.get("database") == "sqlite"
+        context["is_postgresql"] = context.get("database") == "postgresql"
+        context["modules"] = []
