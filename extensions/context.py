@@ -50,6 +50,23 @@ def pascal_case(value: str) -> str:
     return "".join(word.capitalize() for word in _words(value))
 
 
+def slug_error(value: str) -> str:
+    """An error message for an unusable project slug, or an empty string."""
+    if re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", str(value)):
+        return ""
+    return (
+        f'"{value}" is not a valid slug: use lowercase letters, digits and dashes, starting '
+        'with a letter and not ending with a dash (for example "acme-billing").'
+    )
+
+
+def email_error(value: str) -> str:
+    """An error message for a value that is not shaped like an email address, or ''."""
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(value)):
+        return ""
+    return f'"{value}" does not look like an email address (expected name@domain.tld).'
+
+
 def package_name_error(value: str) -> str:
     """An error message for an unusable package name, or an empty string."""
     name = str(value)
@@ -77,6 +94,8 @@ class NamingExtension(Extension):
         environment.filters["kebab_case"] = kebab_case
         environment.filters["pascal_case"] = pascal_case
         environment.filters["package_name_error"] = package_name_error
+        environment.filters["slug_error"] = slug_error
+        environment.filters["email_error"] = email_error
 
 
 class DerivedContext(ContextHook):

@@ -1,0 +1,58 @@
+"""Fixtures of the template's own test suite (pytest-copier renders from a git copy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def copier_template_paths() -> list[str]:
+    # Only what copier needs: the checkout's .venv and caches would make every copy slow.
+    return ["copier.yml", "extensions", "tasks", "template"]
+
+
+def require_command(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"`{name}` is needed on PATH for the full tier (see .ci/run)", pytrace=False)
+    return path
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment for commands inside a rendered project: no venv or settings leaking in."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "PYTEST_"))}
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    env.update(extra)
+    return env
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` failed in {cwd} (exit {result.returncode}):\n"
+            f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}",
+            pytrace=False,
+        )
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for key, steps in getattr(report, "user_properties", ()):
+            if key == "timings" and report.when == "call":
+                total = sum(seconds for _, seconds in steps)
+                detail = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps)
+                lines.append(f"{report.nodeid.split('[')[-1].rstrip(']')}: {total:.0f}s ({detail})")
+    if lines:
+        terminalreporter.section("rendered projects: seconds per check")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -1,0 +1,31 @@
+"""The matrix itself: derived from copier.yml and really pairwise."""
+
+import itertools
+
+from tests import matrix
+
+
+def test_every_choice_question_is_a_dimension() -> None:
+    names = {dimension.name for dimension in matrix.dimensions()}
+    expected = {
+        name
+        for name, spec in matrix.questions().items()
+        if spec.get("when") is not False and ("choices" in spec or spec.get("type") == "bool")
+    }
+    assert names == expected
+    assert {"python_version", "database", "license"} <= names
+
+
+def test_pairwise_covers_every_pair_and_starts_with_the_defaults() -> None:
+    rows = matrix.pairwise()
+    assert rows[0] == matrix.defaults()
+    for first, second in itertools.combinations(matrix.dimensions(), 2):
+        for a, b in itertools.product(first.values, second.values):
+            assert any(row[first.name] == a and row[second.name] == b for row in rows), (first.name, a, second.name, b)
+    assert len(rows) < len(matrix.all_combinations()) or len(matrix.dimensions()) <= 2
+
+
+def test_every_value_appears_in_the_full_tier() -> None:
+    rows = matrix.pairwise()
+    for dimension in matrix.dimensions():
+        assert {row[dimension.name] for row in rows} == set(dimension.values)

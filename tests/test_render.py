@@ -1,0 +1,109 @@
+"""Fast tier: render every combination (or a 3-wise cover once the product grows) and check
+the output statically; wrong answers fail at the prompt with a clear message."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pytest_copier.plugin import CopierFixture
+
+from tests import matrix
+
+# Jinja left in the output; GitHub Actions' `${{ ... }}` is not ours.
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+TEXT_SUFFIXES = {".py", ".toml", ".md", ".yml", ".yaml", ".ini", ".mako", ".cfg", ".txt", ".example", ""}
+# Files that are meant to be empty.
+EMPTY_ALLOWED = {"__init__.py", "py.typed"}
+SECRET_HINTS = ("secret", "password", "token", "private_key")
+
+
+def text_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file() and ".git" not in path.parts and path.suffix in TEXT_SUFFIXES]
+
+
+@pytest.mark.parametrize("answers", matrix.fast_tier_rows(), ids=matrix.label)
+def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answers: dict[str, Any]) -> None:
+    project = copier.copy(tmp_path / "project", **answers)
+    root = project.path
+
+    for path in text_files(root):
+        text = path.read_text(encoding="utf-8")
+        match = LEFTOVER_JINJA.search(text)
+        assert match is None, f"unrendered Jinja in {path.relative_to(root)}: ...{text[max(0, match.start() - 40):match.end() + 40]}..."
+        if path.name not in EMPTY_ALLOWED:
+            assert text.strip(), f"empty file left behind: {path.relative_to(root)}"
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+            compile(text, str(path), "exec")
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(text))
+
+    empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
+    assert not any(".jinja" in p.name for p in root.rglob("*")), "a .jinja file was copied verbatim"
+
+    answers_file = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    for name, value in answers.items():
+        assert answers_file[name] == value
+    assert "_commit" in answers_file and "_src_path" in answers_file
+    assert not [key for key in answers_file if any(hint in key.lower() for hint in SECRET_HINTS)]
+
+    env = (root / ".env").read_text()
+    secret = re.search(r"^SECURITY__SECRET_KEY=(.+)$", env, re.MULTILINE)
+    assert secret and len(secret.group(1)) >= 43 and not secret.group(1).startswith("change-me")
+    assert secret.group(1) not in (root / ".copier-answers.yml").read_text()
+    assert ".env" in (root / ".gitignore").read_text().splitlines()
+    package = answers_file["package_name"]
+    assert (root / "src" / package / "main.py").is_file()
+
+
+def test_defaults_render_the_documented_names(copier: CopierFixture, tmp_path: Path) -> None:
+    project = copier.copy(tmp_path / "p", project_name="Acme Billing")
+    answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == ("acme-billing", "acme_billing")
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "acme-billing"
+    assert pyproject["project"]["scripts"] == {"acme_billing": "acme_billing.cli:main"}
+
+
+def test_every_render_gets_its_own_secret(copier: CopierFixture, tmp_path: Path) -> None:
+    first = copier.copy(tmp_path / "a").path / ".env"
+    second = copier.copy(tmp_path / "b").path / ".env"
+    assert first.read_text() != second.read_text()
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"package_name": "class"}, "is a Python keyword"),
+        ({"package_name": "typing"}, "would shadow the standard library"),
+        ({"package_name": "fastapi"}, "would shadow the standard library, a dependency"),
+        ({"package_name": "test"}, "would shadow"),
+        ({"package_name": "Acme-Billing"}, "is not a valid package name"),
+        ({"project_slug": "Bad Slug"}, "is not a valid slug"),
+        ({"project_slug": "trailing-"}, "is not a valid slug"),
+        ({"author_email": "not-an-email"}, "does not look like an email address"),
+        ({"project_name": "   "}, "must not be empty"),
+        ({"project_description": "two\nlines"}, "single line"),
+    ],
+    ids=lambda value: str(value) if isinstance(value, str) else ",".join(f"{k}={v!r}" for k, v in value.items()),
+)
+def test_wrong_answers_fail_at_copy_time(copier: CopierFixture, tmp_path: Path, answers: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        copier.copy(tmp_path / "bad", **answers)
+    assert not (tmp_path / "bad" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(("name", "value"), [(d.name, d.values[0]) for d in matrix.dimensions()])
+def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str, value: Any) -> None:
+    bogus = "definitely-not-a-choice" if not isinstance(value, bool) else "maybe"
+    with pytest.raises(ValueError):
+        copier.copy(tmp_path / "bad", **{name: bogus})
