@@ -107,4 +107,4 @@ class DerivedContext(ContextHook):
         context["class_prefix"] = pascal_case(context.get("package_name", "service"))
         context["is_sqlite"] = context.get("database") == "sqlite"
         context["is_postgresql"] = context.get("database") == "postgresql"
-        context["modules"] = []
+        context["modules"] = ["auth"]

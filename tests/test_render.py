@@ -48,7 +48,7 @@ def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answ
 
     empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
-    assert not any(".jinja" in p.name for p in root.rglob("*")), "a .jinja file was copied verbatim"
+    assert not any(p.name.endswith(".jinja") for p in root.rglob("*")), "a .jinja file was copied verbatim"
 
     answers_file = yaml.safe_load((root / ".copier-answers.yml").read_text())
     for name, value in answers.items():
@@ -102,8 +102,7 @@ def test_wrong_answers_fail_at_copy_time(copier: CopierFixture, tmp_path: Path, 
     assert not (tmp_path / "bad" / "pyproject.toml").exists()
 
 
-@pytest.mark.parametrize(("name", "value"), [(d.name, d.values[0]) for d in matrix.dimensions()])
-def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str, value: Any) -> None:
-    bogus = "definitely-not-a-choice" if not isinstance(value, bool) else "maybe"
+@pytest.mark.parametrize("name", [d.name for d in matrix.dimensions() if "choices" in matrix.questions()[d.name]])
+def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError):
-        copier.copy(tmp_path / "bad", **{name: bogus})
+        copier.copy(tmp_path / "bad", **{name: "definitely-not-a-choice"})

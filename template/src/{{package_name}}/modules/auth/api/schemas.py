@@ -1,0 +1,90 @@
+"""Request and response bodies of /v1/auth."""
+
+from datetime import datetime
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+# Generous caps on what a request may carry; the password policy sets the real limits.
+MAX_PASSWORD = 4096
+MAX_TOKEN = 512
+
+Password = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+class RegisterRequest(BaseModel):
+    email: EmailStr
+    password: str = Password
+    confirm_password: str = Password
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> Self:
+        if self.password != self.confirm_password:
+            raise ValueError("password and confirm_password differ")
+        return self
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Password
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN)
+
+
+class EmailRequest(BaseModel):
+    email: EmailStr
+
+
+class TokenRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=MAX_TOKEN)
+
+
+class ResetPasswordRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=MAX_TOKEN)
+    new_password: str = Password
+    confirm_new_password: str = Password
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> Self:
+        if self.new_password != self.confirm_new_password:
+            raise ValueError("new_password and confirm_new_password differ")
+        return self
+
+
+class ChangePasswordRequest(BaseModel):
+    old_password: str = Password
+    new_password: str = Password
+    confirm_new_password: str = Password
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> Self:
+        if self.new_password != self.confirm_new_password:
+            raise ValueError("new_password and confirm_new_password differ")
+        return self
+
+
+class AccountResponse(BaseModel):
+    id: UUID
+    email: str
+    is_verified: bool
+    is_superuser: bool
+    created_at: datetime
+
+
+class RegisteredResponse(BaseModel):
+    account_id: UUID
+
+
+class MessageResponse(BaseModel):
+    message: str

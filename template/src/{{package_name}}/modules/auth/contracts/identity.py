@@ -1,0 +1,25 @@
+"""How other modules learn who is calling: they hand over the bearer token and get an
+`Identity`, without knowing anything about accounts, sessions or JWTs."""
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: UUID
+    email: str
+    is_superuser: bool
+    is_verified: bool
+
+
+class IdentityProvider(Protocol):
+    async def identify(self, access_token: str) -> Identity:
+        """The identity behind a valid access token of a live session and an active account;
+        raises an `AuthenticationError` (HTTP 401) otherwise."""
+        ...
+
+    async def find(self, account_id: UUID) -> Identity | None:
+        """The identity of an account by id, or None if there is no such account."""
+        ...

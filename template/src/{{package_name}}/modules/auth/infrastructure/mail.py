@@ -1,0 +1,100 @@
+"""Email delivery: a console adapter for development and an SMTP adapter (aiosmtplib).
+
+Bodies come from Jinja templates in `mail_templates/`: one file per email, extending a layout
+that is rendered once for each part (subject, text, html); the HTML part escapes every value.
+"""
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Literal
+
+import aiosmtplib
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "mail_templates"
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+class MailRenderer:
+    def __init__(self, app_name: str) -> None:
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=False,  # noqa: S701 - the layout escapes the html part itself
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self._env.globals["app_name"] = app_name
+
+    def render(self, template: str, context: Mapping[str, object]) -> RenderedMail:
+        compiled = self._env.get_template(f"{template}.jinja2")
+        subject, text, html = (
+            compiled.render(**context, part=part).strip() for part in ("subject", "text", "html")
+        )
+        return RenderedMail(subject=" ".join(subject.split()), text=text + "\n", html=html + "\n")
+
+
+def build_message(sender: str, to: str, mail: RenderedMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = mail.subject
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+class ConsoleMailer:
+    """Prints each email to standard output (development): links are visible, nothing is sent.
+    It writes to stdout directly, not through logging, so tokens never reach the log pipeline."""
+
+    def __init__(self, renderer: MailRenderer, sender: str) -> None:
+        self._renderer = renderer
+        self._sender = sender
+
+    async def send(self, to: str, template: str, context: Mapping[str, object]) -> None:
+        mail = self._renderer.render(template, context)
+        sys.stdout.write(
+            f"\n----- email (console mailer) -----\nFrom: {self._sender}\nTo: {to}\n"
+            f"Subject: {mail.subject}\n\n{mail.text}----- end of email -----\n"
+        )
+        sys.stdout.flush()
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    security: Literal["none", "starttls", "tls"]
+    timeout: float
+
+
+class SmtpMailer:
+    def __init__(self, renderer: MailRenderer, sender: str, config: SmtpConfig) -> None:
+        self._renderer = renderer
+        self._sender = sender
+        self._config = config
+
+    async def send(self, to: str, template: str, context: Mapping[str, object]) -> None:
+        message = build_message(self._sender, to, self._renderer.render(template, context))
+        config = self._config
+        await aiosmtplib.send(
+            message,
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.security == "tls",
+            start_tls=config.security == "starttls",
+            timeout=config.timeout,
+        )
