@@ -77,6 +77,7 @@ class SmtpConfig:
     password: str | None
     security: Literal["none", "starttls", "tls"]
     timeout: float
+    ca_file: str | None = None
 
 
 class SmtpMailer:
@@ -97,4 +98,5 @@ class SmtpMailer:
             use_tls=config.security == "tls",
             start_tls=config.security == "starttls",
             timeout=config.timeout,
+            cert_bundle=config.ca_file,
         )
