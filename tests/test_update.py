@@ -17,11 +17,13 @@ updated with `copier update --trust --defaults` as the README tells users to.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +34,7 @@ from typing import Any
 import pytest
 import yaml
 from copier import run_copy
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from tests.conftest import project_env, require_command, run
 
@@ -53,6 +55,20 @@ def current_release() -> str:
     match = re.search(r"^## \[?(\d+(?:\.\d+)*\S*?)\]?(?:\s|$)", (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert match, "CHANGELOG.md has no '## <version>' entry"
     return match.group(1)
+
+
+def last_release() -> str | None:
+    """This repository's newest release tag older than `current_release()`, if any."""
+    tags = git(ROOT, "tag", "--merged", "HEAD").split()
+    older = []
+    for tag in tags:
+        try:
+            version = Version(tag)
+        except InvalidVersion:
+            continue
+        if version < Version(current_release()):
+            older.append((version, tag))
+    return max(older)[1] if older else None
 
 
 def migrations() -> list[dict[str, Any]]:
@@ -135,6 +151,7 @@ class TemplateHistory:
     previous: str  # tag
     current: str  # tag
     next: str  # commit hash after `current`, untagged so that `current` stays the latest release
+    released: str | None  # this repository's newest release tag before `current`, if any
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -148,16 +165,23 @@ def history(
     repo = tmp_path_factory.mktemp("template-history")
     git(repo, "init", "--quiet")
 
-    def commit(message: str, transform: Callable[[Path], None] | None, tag: str | None) -> str:
+    def commit(message: str, transform: Callable[[Path], None] | None, tag: str | None, *, source: str | None = None) -> str:
+        """Commit the working tree's template files (or those of the `source` tag), transformed."""
         for child in repo.iterdir():
             if child.name != ".git":
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
-        for name in copier_template_paths:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if source:
+            archive = subprocess.run(  # noqa: S603 - fixed arguments
+                ["git", "archive", "--format=tar", source, "--", *copier_template_paths],
+                cwd=ROOT, capture_output=True, check=True,
+            ).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(repo, filter="data")
+        for name in [] if source else copier_template_paths:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
             else:
-                shutil.copy2(source, repo / name)
+                shutil.copy2(ROOT / name, repo / name)
         if transform:
             transform(repo)
         git(repo, "add", "-A")
@@ -166,13 +190,15 @@ def history(
             git(repo, "tag", tag)
         return git(repo, "rev-parse", "HEAD")
 
-    previous, current = "0.0.1", current_release()
+    previous, current, released = "0.0.1", current_release(), last_release()
     assert Version(previous) < Version(current)
     prerelease = commit("pre-release: the database question is spelled db", as_prerelease_spelling, None)
     commit("previous release", as_previous_release, previous)
+    if released:
+        commit(f"release {released}, as tagged in this repository", None, released, source=released)
     commit("current release", None, current)
     following = commit("next: an outbox index and its revision", as_next_release, None)
-    return TemplateHistory(repo, prerelease, previous, current, following)
+    return TemplateHistory(repo, prerelease, previous, current, following, released)
 
 
 # --- projects ---------------------------------------------------------------------------
@@ -322,6 +348,32 @@ def test_update_from_the_previous_release(
     assert_same_files(files(project), files(fresh))
     assert (project / ".env").read_bytes() == env_before
     checks(project, project_env()).run_all(migrate=False)
+
+
+@pytest.mark.slow
+def test_update_from_the_last_tagged_release(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    """The path users really take once releases exist: this repository's newest release tag
+    before the one CHANGELOG.md is preparing, updated to the working tree."""
+    if history.released is None:
+        shallow = git(ROOT, "rev-parse", "--is-shallow-repository") == "true"
+        pytest.skip(
+            f"no release tag before {history.current} in this checkout"
+            + (" (a shallow clone: fetch the full history and tags)" if shallow else "")
+        )
+    project = render(history, tmp_path / "project", history.released)
+    commit_all(project, f"rendered from {history.released}")
+    env_before = (project / ".env").read_bytes()
+
+    copier_update(project)
+
+    assert_clean_update(project)
+    assert answers_of(project)["_commit"] == history.current
+    assert_same_files(files(project), files(render(history, tmp_path / "fresh", history.current)))
+    # Kept as it was; settings the release added to .env.example are appended.
+    assert (project / ".env").read_bytes().startswith(env_before)
+    checks(project, project_env()).run_all(migrate=True)
 
 
 # --- 2. after the team changed the project ----------------------------------------------
