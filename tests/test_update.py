@@ -1,14 +1,18 @@
 """`copier update` as a tested path, with real git repositories and the real copier CLI.
 
 A temporary git repository holds a short history of this template, built from the working
-tree (like pytest-copier's session template):
+tree (like pytest-copier's session template), oldest first:
 
-- an untagged pre-release commit whose database question was spelled `db`, as the
-  answers-file migration of 0.1.0 expects;
+- an untagged pre-release commit whose database question was spelled `db`, which the
+  answers-file migration of 0.1.0 renames;
 - the previous release, tagged `0.0.1`: the working tree minus three changes an update must
   bring (the README's "Updating" section, a newer dependency floor, a test module renamed);
-- the working tree itself, tagged with the release that CHANGELOG.md's first entry names,
-  so the `_migrations` gated on that release run exactly as they will for users.
+- this repository's newest release tag before the one being prepared, when there is one
+  (without one, before the first release or in a clone without tags, the test that needs
+  it is skipped and says why);
+- the working tree, tagged with the release CHANGELOG.md's first entry names, so the
+  `_migrations` gated on that release run exactly as they will for users;
+- a later untagged commit that adds a kernel Alembic revision (for the two-heads case).
 
 Projects are rendered from an older version, committed, changed like a team would, and
 updated with `copier update --trust --defaults` as the README tells users to.
