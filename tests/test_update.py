@@ -63,7 +63,10 @@ def current_release() -> str:
 
 def last_release() -> str | None:
     """This repository's newest release tag older than `current_release()`, if any."""
-    tags = git(ROOT, "tag", "--merged", "HEAD").split()
+    listed = subprocess.run(
+        ["git", "tag", "--merged", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
+    )
+    tags = listed.stdout.split() if listed.returncode == 0 else []  # not a git checkout: none
     older = []
     for tag in tags:
         try:
@@ -361,7 +364,9 @@ def test_update_from_the_last_tagged_release(
     """The path users really take once releases exist: this repository's newest release tag
     before the one CHANGELOG.md is preparing, updated to the working tree."""
     if history.released is None:
-        shallow = git(ROOT, "rev-parse", "--is-shallow-repository") == "true"
+        shallow = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
+        ).stdout.strip() == "true"
         pytest.skip(
             f"no release tag before {history.current} in this checkout"
             + (" (a shallow clone: fetch the full history and tags)" if shallow else "")
