@@ -52,6 +52,8 @@ CONFLICT_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 MOVED_FROM = "tests/unit/test_request_ids.py"
 MOVED_TO = "tests/unit/test_request_id.py"
 README_MARKER = "<!-- copier-fastapi-ddd: the template's sections start here -->"
+# The previous release required an older FastAPI.
+OLD_FASTAPI = "fastapi>=0.100"
 
 
 def current_release() -> str:
@@ -98,7 +100,10 @@ def as_previous_release(tree: Path) -> None:
     text, found = re.subn(r"\n## Updating\n.*?(?=\n## |\Z)", "", readme.read_text(), flags=re.S)
     assert found == 1, "template/README.md.jinja has no '## Updating' section"
     readme.write_text(text)
-    replace_in(tree / "template" / "pyproject.toml.jinja", '"fastapi>=0.115",', '"fastapi>=0.110",')
+    pyproject = tree / "template" / "pyproject.toml.jinja"
+    text, found = re.subn(r'"fastapi>=[0-9.]+",', f'"{OLD_FASTAPI}",', pyproject.read_text())
+    assert found == 1, "template/pyproject.toml.jinja has no fastapi requirement"
+    pyproject.write_text(text)
     (tree / "template" / f"{MOVED_TO}.jinja").rename(tree / "template" / f"{MOVED_FROM}.jinja")
 
 
@@ -112,23 +117,41 @@ def as_prerelease_spelling(tree: Path) -> None:
             assert not used.search(path.read_text()), f"{path} still uses the `database` answer"
 
 
-TEMPLATE_REVISION = "template/migrations/versions/0002_outbox_published_at.py"
+def template_head() -> str:
+    """The one head of the template's Alembic history (revisions the template renders)."""
+    revisions: dict[str, str | None] = {}
+    for path in (ROOT / "template" / "migrations" / "versions").glob("*.py*"):
+        text = path.read_text()
+        revision = re.search(r'^revision: str = "(\w+)"', text, re.M)
+        down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.M)
+        assert revision and down, f"{path.name}: no revision/down_revision lines"
+        revisions[revision.group(1)] = down.group(1)
+    heads = set(revisions) - set(revisions.values())
+    assert len(heads) == 1, f"the template's Alembic history has heads {heads}"
+    return heads.pop()
+
+
+TEMPLATE_HEAD = template_head()
+# The revision a later template version adds, numbered like the template's own.
+NEXT_REVISION = f"{int(TEMPLATE_HEAD) + 1:04d}" if TEMPLATE_HEAD.isdigit() else "next_kernel"
+TEMPLATE_REVISION = f"template/migrations/versions/{NEXT_REVISION}_outbox_published_at.py"
 
 
 def as_next_release(tree: Path) -> None:
     """A later template version that adds a table index and its Alembic revision."""
-    replace_in(
-        tree / "template" / "src" / "{{package_name}}" / "shared" / "infrastructure" / "tables.py.jinja",
-        '    __table_args__ = (Index("ix_outbox_messages_status_available_at", "status", "available_at"),)\n',
-        "    __table_args__ = (\n"
-        '        Index("ix_outbox_messages_status_available_at", "status", "available_at"),\n'
-        '        Index("ix_outbox_messages_published_at", "published_at"),\n'
-        "    )\n",
+    tables = tree / "template" / "src" / "{{package_name}}" / "shared" / "infrastructure" / "tables.py.jinja"
+    text = tables.read_text()
+    assert re.search(r"^from sqlalchemy import .*\bIndex\b", text, re.M), f"{tables} does not import Index"
+    assert "class OutboxMessage(Base):" in text and "    published_at: Mapped" in text
+    tables.write_text(
+        text.rstrip("\n")
+        + '\n\n\n# Publication time, for the retention clean-up of published messages.\n'
+        + 'Index("ix_outbox_messages_published_at", OutboxMessage.published_at)\n'
     )
-    (tree / TEMPLATE_REVISION).write_text('''"""Shared kernel: index the outbox by publication time (retention clean-up).
+    (tree / TEMPLATE_REVISION).write_text(f'''"""Shared kernel: index the outbox by publication time (retention clean-up).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: {NEXT_REVISION}
+Revises: {TEMPLATE_HEAD}
 Create Date: 2026-12-01
 """
 
@@ -136,8 +159,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "{NEXT_REVISION}"
+down_revision: str | Sequence[str] | None = "{TEMPLATE_HEAD}"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -348,7 +371,7 @@ def test_update_from_the_previous_release(
     assert answers_of(project)["_commit"] == history.current
     # The template's three changes arrived: a section, a dependency floor, a moved module.
     assert "## Updating" in (project / "README.md").read_text()
-    assert '"fastapi>=0.115",' in (project / "pyproject.toml").read_text()
+    assert OLD_FASTAPI not in (project / "pyproject.toml").read_text()
     assert (project / MOVED_TO).is_file() and not (project / MOVED_FROM).exists()
     # Nothing else differs from a project rendered from the new release today.
     fresh = render(history, tmp_path / "fresh", history.current)
@@ -388,6 +411,7 @@ def test_update_from_the_last_tagged_release(
 # --- 2. after the team changed the project ----------------------------------------------
 
 # A module of the project's own: a table with its Alembic revision, a route and its test.
+OWN_REVISION = "5e1f0a7c9b2d"
 OWN_FILES = {
     f"src/{PACKAGE}/modules/catalog/__init__.py": '"""The catalog: products on sale."""\n',
     f"src/{PACKAGE}/modules/catalog/infrastructure/__init__.py": "",
@@ -431,11 +455,11 @@ async def count_products(session: FromDishka[AsyncSession]) -> ProductCount:
     total = await session.scalar(select(func.count()).select_from(Product))
     return ProductCount(total=total or 0)
 ''',
-    # As `alembic revision --autogenerate` writes it: a random id, after the kernel's 0001.
-    "migrations/versions/5e1f0a7c9b2d_catalog_products.py": '''"""catalog products
+    # As `alembic revision --autogenerate` writes it: a random id, after the template's head.
+    f"migrations/versions/{OWN_REVISION}_catalog_products.py": f'''"""catalog products
 
-Revision ID: 5e1f0a7c9b2d
-Revises: 0001
+Revision ID: {OWN_REVISION}
+Revises: {TEMPLATE_HEAD}
 Create Date: 2026-11-27 09:30:00.000000
 """
 
@@ -444,8 +468,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "5e1f0a7c9b2d"
-down_revision: str | None = "0001"
+revision: str = "{OWN_REVISION}"
+down_revision: str | Sequence[str] | None = "{TEMPLATE_HEAD}"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -531,7 +555,7 @@ def test_update_keeps_the_projects_own_changes(
     # ...and so do the template's changes.
     readme = updated["README.md"].decode()
     assert readme.index("## Catalog") < readme.index(README_MARKER) < readme.index("## Updating")
-    assert b'"fastapi>=0.115",' in updated["pyproject.toml"]
+    assert OLD_FASTAPI.encode() not in updated["pyproject.toml"]
     assert MOVED_TO in updated and MOVED_FROM not in updated
     # Every file the project did not touch is the new release's.
     touched = set(OWN_FILES) | {name for name, _, _ in OWN_LINES}
@@ -548,8 +572,8 @@ def test_update_keeps_the_projects_own_changes(
 def test_template_and_project_migrations_meet(
     history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
 ) -> None:
-    """The project wrote a revision after 0001; the next template version brings its own
-    0002 after 0001 too. The update is clean, Alembic then has two heads, and the documented
+    """The project wrote a revision after the template's head; the next template version
+    brings one after that head too. The update is clean, Alembic then has two heads, and the documented
     `alembic merge heads` joins them into a history that migrates both ways."""
     project = render(history, tmp_path / "project", history.current)
     commit_all(project, "rendered")
@@ -567,7 +591,7 @@ def test_template_and_project_migrations_meet(
     uv = require_command("uv")
     run([uv, "sync"], cwd=project, env=env)
     heads = run([uv, "run", "alembic", "heads"], cwd=project, env=env).stdout
-    assert sorted(line.split()[0] for line in heads.splitlines() if line.strip()) == ["0002", "5e1f0a7c9b2d"], heads
+    assert sorted(line.split()[0] for line in heads.splitlines() if line.strip()) == sorted([NEXT_REVISION, OWN_REVISION]), heads
     blocked = subprocess.run(  # noqa: S603 - fixed arguments
         [uv, "run", PACKAGE, "migrate"], cwd=project, env=env, capture_output=True, text=True, check=False
     )
