@@ -1,0 +1,768 @@
+"""`copier update` as a tested path, with real git repositories and the real copier CLI.
+
+A temporary git repository holds a short history of this template, built from the working
+tree (like pytest-copier's session template), oldest first:
+
+- an untagged pre-release commit whose database question was spelled `db`, which the
+  answers-file migration of 0.1.0 renames;
+- the previous release, tagged `0.0.1`: the working tree minus three changes an update must
+  bring (the README's "Updating" section, a newer dependency floor, a test module renamed);
+- this repository's newest release tag before the one being prepared, when there is one
+  (without one, before the first release or in a clone without tags, the test that needs
+  it is skipped and says why);
+- the working tree, tagged with the release CHANGELOG.md's first entry names, so the
+  `_migrations` gated on that release run exactly as they will for users;
+- a later untagged commit that adds a kernel Alembic revision (for the two-heads case).
+
+Projects are rendered from an older version, committed, changed like a team would, and
+updated with `copier update --trust --defaults` as the README tells users to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from copier import run_copy
+from packaging.version import InvalidVersion, Version
+
+from tests.conftest import project_env, require_command, run
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_NAME = "Update Service"
+PACKAGE = "update_service"
+ANSWERS_FILE = ".copier-answers.yml"
+ADMIN_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+CONFLICT_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
+# The previous release had this test module under an older name; the update moves it.
+MOVED_FROM = "tests/unit/test_request_ids.py"
+MOVED_TO = "tests/unit/test_request_id.py"
+README_MARKER = "<!-- copier-fastapi-ddd: the template's sections start here -->"
+# The previous release required an older FastAPI.
+OLD_FASTAPI = "fastapi>=0.100"
+
+
+def current_release() -> str:
+    """The version of CHANGELOG.md's first entry: the release the working tree becomes."""
+    match = re.search(r"^## \[?(\d+(?:\.\d+)*\S*?)\]?(?:\s|$)", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert match, "CHANGELOG.md has no '## <version>' entry"
+    return match.group(1)
+
+
+def last_release() -> str | None:
+    """This repository's newest release tag older than `current_release()`, if any."""
+    listed = subprocess.run(
+        ["git", "tag", "--merged", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
+    )
+    tags = listed.stdout.split() if listed.returncode == 0 else []  # not a git checkout: none
+    older = []
+    for tag in tags:
+        try:
+            version = Version(tag)
+        except InvalidVersion:
+            continue
+        if version < Version(current_release()):
+            older.append((version, tag))
+    return max(older)[1] if older else None
+
+
+def migrations() -> list[dict[str, Any]]:
+    return list(yaml.safe_load((ROOT / "copier.yml").read_text()).get("_migrations", []))
+
+
+# --- the template's history -------------------------------------------------------------
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace `old` exactly `count` times: if the working tree changed under the test's feet,
+    the old version must be rewritten here rather than silently become the new one."""
+    text = path.read_text()
+    assert text.count(old) == count, f"{path}: expected {old!r} {count} time(s); adapt tests/test_update.py"
+    path.write_text(text.replace(old, new))
+
+
+def as_previous_release(tree: Path) -> None:
+    readme = tree / "template" / "README.md.jinja"
+    text, found = re.subn(r"\n## Updating\n.*?(?=\n## |\Z)", "", readme.read_text(), flags=re.S)
+    assert found == 1, "template/README.md.jinja has no '## Updating' section"
+    readme.write_text(text)
+    pyproject = tree / "template" / "pyproject.toml.jinja"
+    text, found = re.subn(r'"fastapi>=[0-9.]+",', f'"{OLD_FASTAPI}",', pyproject.read_text())
+    assert found == 1, "template/pyproject.toml.jinja has no fastapi requirement"
+    pyproject.write_text(text)
+    (tree / "template" / f"{MOVED_TO}.jinja").rename(tree / "template" / f"{MOVED_FROM}.jinja")
+
+
+def as_prerelease_spelling(tree: Path) -> None:
+    replace_in(tree / "copier.yml", "\ndatabase:\n", "\ndb:\n")
+    replace_in(tree / "copier.yml", '{%- if database == "postgresql" %}', '{%- if db == "postgresql" %}')
+    replace_in(tree / "extensions" / "context.py", 'context.get("database")', 'context.get("db")', count=2)
+    used = re.compile(r"(\{\{|\{%)[^}%]*\bdatabase\b")
+    for path in tree.rglob("*"):
+        if path.is_file() and path.suffix in {".jinja", ".yml", ".py"}:
+            assert not used.search(path.read_text()), f"{path} still uses the `database` answer"
+
+
+def template_head() -> str:
+    """The one head of the template's Alembic history (revisions the template renders)."""
+    revisions: dict[str, str | None] = {}
+    for path in (ROOT / "template" / "migrations" / "versions").glob("*.py*"):
+        text = path.read_text()
+        revision = re.search(r'^revision: str = "(\w+)"', text, re.M)
+        down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.M)
+        assert revision and down, f"{path.name}: no revision/down_revision lines"
+        revisions[revision.group(1)] = down.group(1)
+    heads = set(revisions) - set(revisions.values())
+    assert len(heads) == 1, f"the template's Alembic history has heads {heads}"
+    return heads.pop()
+
+
+TEMPLATE_HEAD = template_head()
+# The revision a later template version adds, numbered like the template's own.
+NEXT_REVISION = f"{int(TEMPLATE_HEAD) + 1:04d}" if TEMPLATE_HEAD.isdigit() else "next_kernel"
+TEMPLATE_REVISION = f"template/migrations/versions/{NEXT_REVISION}_outbox_published_at.py"
+
+
+def as_next_release(tree: Path) -> None:
+    """A later template version that adds a table index and its Alembic revision."""
+    tables = tree / "template" / "src" / "{{package_name}}" / "shared" / "infrastructure" / "tables.py.jinja"
+    text = tables.read_text()
+    assert re.search(r"^from sqlalchemy import .*\bIndex\b", text, re.M), f"{tables} does not import Index"
+    assert "class OutboxMessage(Base):" in text and "    published_at: Mapped" in text
+    tables.write_text(
+        text.rstrip("\n")
+        + '\n\n\n# Publication time, for the retention clean-up of published messages.\n'
+        + 'Index("ix_outbox_messages_published_at", OutboxMessage.published_at)\n'
+    )
+    (tree / TEMPLATE_REVISION).write_text(f'''"""Shared kernel: index the outbox by publication time (retention clean-up).
+
+Revision ID: {NEXT_REVISION}
+Revises: {TEMPLATE_HEAD}
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "{NEXT_REVISION}"
+down_revision: str | Sequence[str] | None = "{TEMPLATE_HEAD}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_outbox_messages_published_at", "outbox_messages", ["published_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_outbox_messages_published_at", table_name="outbox_messages")
+''')
+
+
+@dataclass(frozen=True)
+class TemplateHistory:
+    repo: Path
+    prerelease: str  # commit hash; no tag reaches it, like the template's commits before 0.1.0
+    previous: str  # tag
+    current: str  # tag
+    next: str  # commit hash after `current`, untagged so that `current` stays the latest release
+    released: str | None  # this repository's newest release tag before `current`, if any
+
+
+def git(cwd: Path, *args: str) -> str:
+    return run(["git", *args], cwd=cwd, env=dict(os.environ)).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def history(
+    tmp_path_factory: pytest.TempPathFactory, copier_template_paths: list[str], default_gitconfig: object
+) -> TemplateHistory:
+    repo = tmp_path_factory.mktemp("template-history")
+    git(repo, "init", "--quiet")
+
+    def commit(message: str, transform: Callable[[Path], None] | None, tag: str | None, *, source: str | None = None) -> str:
+        """Commit the working tree's template files (or those of the `source` tag), transformed."""
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if source:
+            archive = subprocess.run(  # noqa: S603 - fixed arguments
+                ["git", "archive", "--format=tar", source, "--", *copier_template_paths],
+                cwd=ROOT, capture_output=True, check=True,
+            ).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(repo, filter="data")
+        for name in [] if source else copier_template_paths:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(ROOT / name, repo / name)
+        if transform:
+            transform(repo)
+        git(repo, "add", "-A")
+        git(repo, "commit", "--quiet", "-m", message)
+        if tag:
+            git(repo, "tag", tag)
+        return git(repo, "rev-parse", "HEAD")
+
+    previous, current, released = "0.0.1", current_release(), last_release()
+    assert Version(previous) < Version(current)
+    prerelease = commit("pre-release: the database question is spelled db", as_prerelease_spelling, None)
+    commit("previous release", as_previous_release, previous)
+    if released:
+        commit(f"release {released}, as tagged in this repository", None, released, source=released)
+    commit("current release", None, current)
+    following = commit("next: an outbox index and its revision", as_next_release, None)
+    return TemplateHistory(repo, prerelease, previous, current, following, released)
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+def render(history: TemplateHistory, dst: Path, ref: str, **answers: Any) -> Path:
+    run_copy(
+        str(history.repo), dst, vcs_ref=ref, data={"project_name": PROJECT_NAME, **answers},
+        defaults=True, unsafe=True, quiet=True,
+    )
+    return dst
+
+
+def commit_all(project: Path, message: str) -> None:
+    if not (project / ".git").exists():
+        git(project, "init", "--quiet")
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", message)
+
+
+def copier_update(project: Path, *options: str) -> str:
+    """`copier update` exactly as the README tells users to run it; returns its output."""
+    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *options]
+    result = run(command, cwd=project, env=dict(os.environ), timeout=300)
+    return result.stdout + result.stderr
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load((project / ANSWERS_FILE).read_text()))
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file of a project but its git data and `.env` (secrets differ per render)."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts and path.name != ".env"
+    }
+
+
+def assert_same_files(actual: dict[str, bytes], expected: dict[str, bytes]) -> None:
+    missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
+    different = sorted(name for name in expected.keys() & actual.keys() if expected[name] != actual[name])
+    details = [
+        "".join(difflib.unified_diff(
+            expected[name].decode(errors="replace").splitlines(keepends=True),
+            actual[name].decode(errors="replace").splitlines(keepends=True),
+            f"fresh render/{name}", f"updated project/{name}",
+        ))
+        for name in different[:3]
+    ]
+    assert not (missing or extra or different), (
+        f"missing: {missing}\nunexpected: {extra}\ndifferent: {different}\n" + "\n".join(details)
+    )
+
+
+def assert_clean_update(project: Path) -> None:
+    """No conflict in any form copier leaves one: .rej files, inline markers, unmerged paths."""
+    rejects = sorted(str(path.relative_to(project)) for path in project.rglob("*.rej"))
+    assert not rejects, f"copier left rejected hunks: {rejects}"
+    marked = sorted(
+        name for name, content in files(project).items()
+        if any(line.rstrip() in CONFLICT_MARKERS for line in content.decode(errors="replace").splitlines())
+    )
+    assert not marked, f"conflict markers in {marked}"
+    unmerged = git(project, "diff", "--name-only", "--diff-filter=U")
+    assert not unmerged, f"unmerged paths: {unmerged}"
+
+
+@dataclass
+class Checks:
+    """The rendered project's own checks, with the seconds each took for the run's summary."""
+
+    root: Path
+    env: dict[str, str]
+    steps: list[tuple[str, float]]
+
+    def step(self, name: str, *command: str) -> None:
+        started = time.perf_counter()
+        run([require_command("uv"), *command], cwd=self.root, env=self.env)
+        self.steps.append((name, time.perf_counter() - started))
+
+    def run_all(self, *, migrate: bool) -> None:
+        self.step("uv sync", "sync")
+        self.step("ruff check", "run", "ruff", "check", ".")
+        self.step("ruff format", "run", "ruff", "format", "--check", ".")
+        self.step("mypy --strict", "run", "mypy")
+        self.step("lint-imports", "run", "lint-imports")
+        if migrate:
+            self.step("migrate", "run", PACKAGE, "migrate")
+            self.step("alembic check", "run", "alembic", "check")
+        self.step("pytest", "run", "pytest", "-q", "-p", "no:cacheprovider")
+
+
+@pytest.fixture
+def checks(request: pytest.FixtureRequest) -> Callable[[Path, dict[str, str]], Checks]:
+    def make(root: Path, env: dict[str, str]) -> Checks:
+        steps: list[tuple[str, float]] = []
+        request.node.user_properties.append(("timings", steps))
+        return Checks(root, env, steps)
+
+    return make
+
+
+def drop_database(root: Path, env: dict[str, str], url: str) -> None:
+    """Drop the test's PostgreSQL database with the project's own driver (asyncpg)."""
+    name = url.rsplit("/", 1)[1]
+    drop = (
+        "import asyncio, sqlalchemy as sa\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "async def main():\n"
+        f"    e = create_async_engine({ADMIN_DATABASE_URL!r}, isolation_level='AUTOCOMMIT')\n"
+        "    async with e.connect() as c:\n"
+        f"        await c.execute(sa.text('DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'))\n"
+        "    await e.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [require_command("uv"), "run", "python", "-c", drop],
+        cwd=root, env=env, check=False, capture_output=True, timeout=120,
+    )
+
+
+# --- 1. from the previous release ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_update_from_the_previous_release(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    project = render(history, tmp_path / "project", history.previous)
+    assert "## Updating" not in (project / "README.md").read_text()
+    assert (project / MOVED_FROM).is_file() and not (project / MOVED_TO).exists()
+    commit_all(project, "rendered from the previous release")
+    env_before = (project / ".env").read_bytes()
+
+    copier_update(project)
+
+    assert_clean_update(project)
+    assert answers_of(project)["_commit"] == history.current
+    # The template's three changes arrived: a section, a dependency floor, a moved module.
+    assert "## Updating" in (project / "README.md").read_text()
+    assert OLD_FASTAPI not in (project / "pyproject.toml").read_text()
+    assert (project / MOVED_TO).is_file() and not (project / MOVED_FROM).exists()
+    # Nothing else differs from a project rendered from the new release today.
+    fresh = render(history, tmp_path / "fresh", history.current)
+    assert_same_files(files(project), files(fresh))
+    assert (project / ".env").read_bytes() == env_before
+    checks(project, project_env()).run_all(migrate=False)
+
+
+@pytest.mark.slow
+def test_update_from_the_last_tagged_release(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    """The path users really take once releases exist: this repository's newest release tag
+    before the one CHANGELOG.md is preparing, updated to the working tree."""
+    if history.released is None:
+        shallow = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
+        ).stdout.strip() == "true"
+        pytest.skip(
+            f"no release tag before {history.current} in this checkout"
+            + (" (a shallow clone: fetch the full history and tags)" if shallow else "")
+        )
+    project = render(history, tmp_path / "project", history.released)
+    commit_all(project, f"rendered from {history.released}")
+    env_before = (project / ".env").read_bytes()
+
+    copier_update(project)
+
+    assert_clean_update(project)
+    assert answers_of(project)["_commit"] == history.current
+    assert_same_files(files(project), files(render(history, tmp_path / "fresh", history.current)))
+    # Kept as it was; settings the release added to .env.example are appended.
+    assert (project / ".env").read_bytes().startswith(env_before)
+    checks(project, project_env()).run_all(migrate=True)
+
+
+# --- 2. after the team changed the project ----------------------------------------------
+
+# A module of the project's own: a table with its Alembic revision, a route and its test.
+OWN_REVISION = "5e1f0a7c9b2d"
+OWN_FILES = {
+    f"src/{PACKAGE}/modules/catalog/__init__.py": '"""The catalog: products on sale."""\n',
+    f"src/{PACKAGE}/modules/catalog/infrastructure/__init__.py": "",
+    f"src/{PACKAGE}/modules/catalog/infrastructure/tables.py": f'''"""Tables of the catalog."""
+
+import uuid
+
+from sqlalchemy import Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from {PACKAGE}.shared.infrastructure.orm import Base
+
+
+class Product(Base):
+    __tablename__ = "catalog_products"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_cents: Mapped[int] = mapped_column(Integer)
+''',
+    f"src/{PACKAGE}/modules/catalog/api/__init__.py": "",
+    f"src/{PACKAGE}/modules/catalog/api/routes.py": f'''"""HTTP routes of the catalog."""
+
+from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {PACKAGE}.modules.catalog.infrastructure.tables import Product
+
+router = APIRouter(prefix="/v1/catalog", tags=["catalog"], route_class=DishkaRoute)
+
+
+class ProductCount(BaseModel):
+    total: int
+
+
+@router.get("/products/count")
+async def count_products(session: FromDishka[AsyncSession]) -> ProductCount:
+    total = await session.scalar(select(func.count()).select_from(Product))
+    return ProductCount(total=total or 0)
+''',
+    # As `alembic revision --autogenerate` writes it: a random id, after the template's head.
+    f"migrations/versions/{OWN_REVISION}_catalog_products.py": f'''"""catalog products
+
+Revision ID: {OWN_REVISION}
+Revises: {TEMPLATE_HEAD}
+Create Date: 2026-11-27 09:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "{OWN_REVISION}"
+down_revision: str | Sequence[str] | None = "{TEMPLATE_HEAD}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "catalog_products",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("price_cents", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_products")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("catalog_products")
+''',
+    "tests/e2e/test_catalog.py": '''import httpx
+
+
+async def test_products_are_counted(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/catalog/products/count")
+    assert response.status_code == 200
+    assert response.json() == {"total": 0}
+''',
+}
+# Lines the project added to template files to plug its module in: (file, anchor, added).
+# Each added line goes right before its anchor.
+OWN_LINES = [
+    (
+        f"src/{PACKAGE}/main.py",
+        f"from {PACKAGE}.settings import Settings, load_settings\n",
+        f"from {PACKAGE}.modules.catalog.api.routes import router as catalog_router\n",
+    ),
+    (f"src/{PACKAGE}/main.py", "    return app\n", "    app.include_router(catalog_router)\n"),
+    (
+        f"src/{PACKAGE}/database.py",
+        f"    import {PACKAGE}.shared.infrastructure.tables  # noqa: F401\n",
+        # No `noqa` here: ruff flags only the last of several `import <package>.x` lines.
+        f"    import {PACKAGE}.modules.catalog.infrastructure.tables\n",
+    ),
+    # The README's own part: a section of the project's, above the template's marker.
+    ("README.md", README_MARKER, "## Catalog\n\nProducts on sale; owned by the catalog team.\n\n"),
+]
+OWN_DESCRIPTION = "The shop's catalog service: products, prices and stock."
+OWN_SETTING = b"LOG__LEVEL=DEBUG\n"
+
+
+def make_own_changes(project: Path) -> None:
+    for name, content in OWN_FILES.items():
+        path = project / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    for name, anchor, added in OWN_LINES:
+        replace_in(project / name, anchor, added + anchor)
+    replace_in(project / "README.md", "\nA FastAPI service built with DDD, CQRS and Clean Architecture.\n", f"\n{OWN_DESCRIPTION}\n")
+    with (project / ".env").open("ab") as env:
+        env.write(OWN_SETTING)
+
+
+@pytest.mark.slow
+def test_update_keeps_the_projects_own_changes(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    project = render(history, tmp_path / "project", history.previous)
+    commit_all(project, "rendered from the previous release")
+    make_own_changes(project)
+    commit_all(project, "catalog module, README")
+    env_before = (project / ".env").read_bytes()
+
+    copier_update(project)
+
+    assert_clean_update(project)
+    assert answers_of(project)["_commit"] == history.current
+    updated = files(project)
+    # The project's own files and lines survive...
+    for name, content in OWN_FILES.items():
+        assert updated[name] == content.encode(), f"{name} changed"
+    for name, anchor, added in OWN_LINES:
+        assert (added + anchor).encode() in updated[name], f"{name} lost {added!r}"
+    assert OWN_DESCRIPTION.encode() in updated["README.md"]
+    assert (project / ".env").read_bytes() == env_before
+    # ...and so do the template's changes.
+    readme = updated["README.md"].decode()
+    assert readme.index("## Catalog") < readme.index(README_MARKER) < readme.index("## Updating")
+    assert OLD_FASTAPI.encode() not in updated["pyproject.toml"]
+    assert MOVED_TO in updated and MOVED_FROM not in updated
+    # Every file the project did not touch is the new release's.
+    touched = set(OWN_FILES) | {name for name, _, _ in OWN_LINES}
+    fresh = files(render(history, tmp_path / "fresh", history.current))
+    assert_same_files({k: v for k, v in updated.items() if k not in touched}, {k: v for k, v in fresh.items() if k not in touched})
+    # Migrations up and `alembic check`: the project's table and revision still agree.
+    checks(project, project_env()).run_all(migrate=True)
+
+
+# --- 2b. the template's and the project's Alembic revisions meet -------------------------
+
+
+@pytest.mark.slow
+def test_template_and_project_migrations_meet(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    """The project wrote a revision after the template's head; the next template version
+    brings one after that head too. The update is clean, Alembic then has two heads, and the documented
+    `alembic merge heads` joins them into a history that migrates both ways."""
+    project = render(history, tmp_path / "project", history.current)
+    commit_all(project, "rendered")
+    make_own_changes(project)
+    commit_all(project, "catalog module")
+
+    copier_update(project, "--vcs-ref", history.next)
+
+    assert_clean_update(project)
+    revision = TEMPLATE_REVISION.removeprefix("template/")
+    assert (project / revision).is_file()
+    own_revision = next(name for name in OWN_FILES if name.startswith("migrations/"))
+    assert (project / own_revision).read_text() == OWN_FILES[own_revision]
+    env = project_env()
+    uv = require_command("uv")
+    run([uv, "sync"], cwd=project, env=env)
+    heads = run([uv, "run", "alembic", "heads"], cwd=project, env=env).stdout
+    assert sorted(line.split()[0] for line in heads.splitlines() if line.strip()) == sorted([NEXT_REVISION, OWN_REVISION]), heads
+    blocked = subprocess.run(  # noqa: S603 - fixed arguments
+        [uv, "run", PACKAGE, "migrate"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert blocked.returncode != 0 and "Multiple head revisions" in blocked.stdout + blocked.stderr
+
+    run([uv, "run", "alembic", "merge", "heads", "-m", "merge template migrations"], cwd=project, env=env)
+
+    heads = run([uv, "run", "alembic", "heads"], cwd=project, env=env).stdout
+    assert len(heads.strip().splitlines()) == 1, heads
+    project_checks = checks(project, env)
+    project_checks.run_all(migrate=True)
+    project_checks.step("alembic downgrade base", "run", "alembic", "downgrade", "base")
+    project_checks.step("alembic upgrade head", "run", "alembic", "upgrade", "head")
+
+
+# --- 3. turning an option on later --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Switch:
+    """`copier update --defaults --data <answer>=<after>` on a project rendered with `before`."""
+
+    answer: str
+    before: Any
+    after: Any
+    # What copier's output must say (the .env task's hint, for example).
+    output: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.answer}={self.before}->{self.after}"
+
+
+# One entry per option a team may turn on after the first render; include_users joins when
+# the users module exists: Switch("include_users", False, True).
+SWITCHES = [
+    Switch("database", "sqlite", "postgresql", output=("write_env: .env sets DATABASE__URL to a sqlite URL",)),
+]
+
+
+def cli_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", SWITCHES, ids=str)
+def test_turning_an_option_on_later(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks], switch: Switch
+) -> None:
+    project = render(history, tmp_path / "project", history.current, **{switch.answer: switch.before})
+    commit_all(project, "rendered")
+    env_before = (project / ".env").read_bytes()
+
+    output = copier_update(project, "--data", f"{switch.answer}={cli_value(switch.after)}")
+
+    assert_clean_update(project)
+    answers = answers_of(project)
+    assert answers[switch.answer] == switch.after
+    assert answers["_commit"] == history.current
+    fresh = render(history, tmp_path / "fresh", history.current, **{switch.answer: switch.after})
+    assert_same_files(files(project), files(fresh))
+    assert (project / ".env").read_bytes() == env_before
+    for expected in switch.output:
+        assert expected in output, output
+
+    extra: dict[str, str] = {}
+    if answers["database"] == "postgresql":
+        # .env still names the SQLite file (it is never rewritten); the environment wins.
+        extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/update_{uuid.uuid4().hex[:12]}"
+    env = project_env(**extra)
+    try:
+        checks(project, env).run_all(migrate=True)
+    finally:
+        if "DATABASE__URL" in extra:
+            drop_database(project, env, extra["DATABASE__URL"])
+
+
+# --- 4. an answer renamed by a migration --------------------------------------------------
+
+
+def test_a_renamed_answer_is_migrated(history: TemplateHistory, tmp_path: Path) -> None:
+    project = render(history, tmp_path / "project", history.prerelease, db="postgresql")
+    old_answers = answers_of(project)
+    assert old_answers["db"] == "postgresql" and "database" not in old_answers
+    assert '"asyncpg' in (project / "pyproject.toml").read_text()
+    commit_all(project, "rendered from a pre-release commit")
+
+    output = copier_update(project)
+
+    assert_clean_update(project)
+    answers = answers_of(project)
+    assert answers["database"] == "postgresql", "the renamed answer fell back to its default"
+    assert "db" not in answers
+    assert "migrate_answers: updated database" in output, output
+    # The project renders as before: still PostgreSQL, identical to a fresh render.
+    fresh = render(history, tmp_path / "fresh", history.current, database="postgresql")
+    assert_same_files(files(project), files(fresh))
+
+
+# --- the migration and the .env task, as plain programs -----------------------------------
+
+
+def run_script(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "tasks" / script), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ({"_commit": "abc1234", "db": "postgresql", "license": "MIT"}, {"_commit": "abc1234", "database": "postgresql", "license": "MIT"}),
+        ({"db": "postgres"}, {"database": "postgresql"}),
+        ({"db": "sqlite3", "python_version": "3.13"}, {"database": "sqlite", "python_version": "3.13"}),
+        # Both spellings: the current one was written by a newer copier run and wins.
+        ({"db": "sqlite", "database": "postgresql"}, {"database": "postgresql"}),
+    ],
+)
+def test_migrate_answers_renames_and_reshapes(tmp_path: Path, before: dict[str, Any], after: dict[str, Any]) -> None:
+    answers = tmp_path / ANSWERS_FILE
+    answers.write_text(HEADER + yaml.safe_dump(before, sort_keys=False))
+    first = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
+    assert first.returncode == 0, first.stderr
+    text = answers.read_text()
+    assert text.startswith(HEADER)
+    assert yaml.safe_load(text) == after
+    assert list(yaml.safe_load(text)) == list(after)
+    # Idempotent: a second run (every later update) leaves the file byte for byte.
+    second = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
+    assert second.returncode == 0 and second.stdout == ""
+    assert answers.read_text() == text
+
+
+def test_migrate_answers_leaves_current_answers_alone(tmp_path: Path) -> None:
+    answers = tmp_path / ANSWERS_FILE
+    original = HEADER + "_commit: 0.1.0\n_src_path: gh:acme/copier-fastapi-ddd\ndatabase: sqlite\nproject_name: Shop\n"
+    answers.write_text(original)
+    result = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
+    assert (result.returncode, result.stdout, answers.read_text()) == (0, "", original)
+
+
+def test_migrate_answers_fails_without_an_answers_file(tmp_path: Path) -> None:
+    result = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
+    assert result.returncode == 1 and "not found" in result.stderr
+
+
+def test_every_migration_is_gated_released_documented_and_scripted() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert migrations(), "copier.yml has no _migrations"
+    for migration in migrations():
+        version = Version(str(migration["version"]))
+        assert version <= Version(current_release()), f"{version} is newer than CHANGELOG.md's first entry"
+        assert re.search(rf"^## {re.escape(str(migration['version']))}\b", changelog, re.M), f"no CHANGELOG entry for {version}"
+        command = migration["command"]
+        assert isinstance(command, list) and command[0] == "{{ _copier_python }}", "run migrations with copier's interpreter"
+        script = command[1].replace("{{ _copier_conf.src_path }}/", "")
+        assert (ROOT / script).is_file(), f"{script} is not in the template repository"
+        assert Path(script).name in changelog, f"CHANGELOG.md does not mention {script}"
+        assert migration.get("when") in {"{{ _stage == 'before' }}", "{{ _stage == 'after' }}"}
+
+
+def test_env_task_reports_a_database_url_of_another_kind(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text("DATABASE__URL=postgresql+asyncpg://localhost/app\nSECURITY__SECRET_KEY=change-me\n")
+    env = "SECURITY__SECRET_KEY=kept\nDATABASE__URL=sqlite+aiosqlite:///./app.db\n"
+    (tmp_path / ".env").write_text(env)
+    result = run_script("write_env.py", tmp_path)
+    assert result.returncode == 0
+    assert "DATABASE__URL to a sqlite URL but this project now uses postgresql" in result.stderr
+    assert (tmp_path / ".env").read_text() == env
+    # Another driver of the same database is fine: the settings accept postgresql://.
+    (tmp_path / ".env").write_text("SECURITY__SECRET_KEY=kept\nDATABASE__URL=postgresql://db/app\n")
+    assert run_script("write_env.py", tmp_path).stderr == ""
