@@ -30,6 +30,8 @@ DEPENDENCY_NAMES = frozenset(
     }
 )
 # Names that are not modules but still break imports, tooling or the layout.
+# Long enough for real names; bounded so generated lines stay within the 100-column limit.
+MAX_PACKAGE_NAME = 30
 RESERVED_NAMES = frozenset({"test", "tests", "src", "app", "migrations", "site", "setup"})
 
 
@@ -75,6 +77,8 @@ def package_name_error(value: str) -> str:
             f'"{name}" is not a valid package name: use lowercase letters, digits and '
             'underscores, starting with a letter (for example "acme_billing").'
         )
+    if len(name) > MAX_PACKAGE_NAME:
+        return f'"{name}" is longer than {MAX_PACKAGE_NAME} characters; choose a shorter name.'
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f'"{name}" is a Python keyword and cannot be imported; choose another name.'
     if name in sys.stdlib_module_names or name in DEPENDENCY_NAMES or name in RESERVED_NAMES:

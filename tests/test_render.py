@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,21 @@ def test_wrong_answers_fail_at_copy_time(copier: CopierFixture, tmp_path: Path, 
 def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError):
         copier.copy(tmp_path / "bad", **{name: "definitely-not-a-choice"})
+
+
+# The shortest and the longest package names the validator accepts: generated lines must pass
+# ruff (line length, import sorting, formatting) whatever the name's length.
+NAME_LENGTHS = ["svc", "a_package_name_of_thirty_chars"]
+
+
+@pytest.mark.parametrize("package_name", NAME_LENGTHS)
+@pytest.mark.parametrize("answers", matrix.pairwise(), ids=matrix.label)
+def test_rendered_code_passes_ruff_for_any_name_length(
+    copier: CopierFixture, tmp_path: Path, answers: dict[str, Any], package_name: str
+) -> None:
+    assert len(NAME_LENGTHS[-1]) == 30
+    root = copier.copy(tmp_path / "project", package_name=package_name, **answers).path
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        result = subprocess.run([*ruff, *command], cwd=root, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -432,16 +432,19 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     price_cents: Mapped[int] = mapped_column(Integer)
 ''',
+    f"src/{PACKAGE}/modules/catalog/module.py": f'''from {PACKAGE}.modules import Module
+from {PACKAGE}.modules.catalog.api.routes import router
+
+MODULE = Module(name="catalog", routers=[router])
+''',
     f"src/{PACKAGE}/modules/catalog/api/__init__.py": "",
     f"src/{PACKAGE}/modules/catalog/api/routes.py": f'''"""HTTP routes of the catalog."""
 
 from dishka.integrations.fastapi import DishkaRoute, FromDishka
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from {PACKAGE}.modules.catalog.infrastructure.tables import Product
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"], route_class=DishkaRoute)
 
@@ -452,7 +455,7 @@ class ProductCount(BaseModel):
 
 @router.get("/products/count")
 async def count_products(session: FromDishka[AsyncSession]) -> ProductCount:
-    total = await session.scalar(select(func.count()).select_from(Product))
+    total = await session.scalar(text("SELECT count(*) FROM catalog_products"))
     return ProductCount(total=total or 0)
 ''',
     # As `alembic revision --autogenerate` writes it: a random id, after the template's head.
@@ -496,22 +499,10 @@ async def test_products_are_counted(client: httpx.AsyncClient) -> None:
     assert response.json() == {"total": 0}
 ''',
 }
-# Lines the project added to template files to plug its module in: (file, anchor, added).
-# Each added line goes right before its anchor.
+# Lines the project added to template files: (file, anchor, added), each added line right
+# before its anchor. Modules plug themselves in through their `module.py`, so only the
+# README's own part is edited here.
 OWN_LINES = [
-    (
-        f"src/{PACKAGE}/main.py",
-        f"from {PACKAGE}.settings import Settings, load_settings\n",
-        f"from {PACKAGE}.modules.catalog.api.routes import router as catalog_router\n",
-    ),
-    (f"src/{PACKAGE}/main.py", "    return app\n", "    app.include_router(catalog_router)\n"),
-    (
-        f"src/{PACKAGE}/database.py",
-        f"    import {PACKAGE}.shared.infrastructure.tables  # noqa: F401\n",
-        # No `noqa` here: ruff flags only the last of several `import <package>.x` lines.
-        f"    import {PACKAGE}.modules.catalog.infrastructure.tables\n",
-    ),
-    # The README's own part: a section of the project's, above the template's marker.
     ("README.md", README_MARKER, "## Catalog\n\nProducts on sale; owned by the catalog team.\n\n"),
 ]
 OWN_DESCRIPTION = "The shop's catalog service: products, prices and stock."
