@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Helpers whose plain `assert`s should explain themselves like the tests' own.
+pytest.register_assert_rewrite("tests.delivery", "tests.validate", "tests.rehearsal")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -1,9 +1,13 @@
 """Full tier: for a pairwise cover of the answers, render the project and run its own checks
 exactly as its README tells a developer to: install, lint, type-check, architecture
-contracts, migrations up/check/down/up, its test suite, and serving `/health/ready`."""
+contracts, migrations up/check/down/up, its test suite (coverage at least 90%), and serving
+`/health/ready`; then the commands its CI files and Makefile name exist, and, with
+`docker=true`, the Dockerfile is rehearsed: built without an engine and its own commands
+(migrate, the server, the HEALTHCHECK) run from the result."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -13,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pytest_copier.plugin import CopierFixture
 
-from tests import matrix
+from tests import delivery, matrix, rehearsal
 from tests.conftest import project_env, require_command, run
 
 ADMIN_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -69,15 +74,10 @@ def test_rendered_project_passes_its_own_checks(
         step("uv sync", "sync")
         version = run([uv, "run", "python", "-c", "import sys; print(sys.version)"], cwd=root, env=env)
         assert version.stdout.startswith(answers["python_version"] + "."), version.stdout
-        step("ruff check", "run", "ruff", "check", ".")
-        step("ruff format", "run", "ruff", "format", "--check", ".")
-        step("mypy --strict", "run", "mypy")
-        step("lint-imports", "run", "lint-imports")
-        step("migrate (upgrade head)", "run", package, "migrate")
-        step("alembic check", "run", "alembic", "check")
-        step("alembic downgrade base", "run", "alembic", "downgrade", "base")
-        step("alembic upgrade head", "run", "alembic", "upgrade", "head")
-        step("pytest", "run", "pytest", "-q", "-p", "no:cacheprovider")
+        # The same list the fast tier holds the CI files and the Makefile to.
+        for name, words in delivery.project_checks(package):
+            step(name, "run", *words)
+        check_named_tools_exist(root, answers)
 
         started = time.perf_counter()
         port = free_port()
@@ -91,6 +91,11 @@ def test_rendered_project_passes_its_own_checks(
             server.terminate()
             server.wait(timeout=15)
         steps.append(("serve /health/ready", time.perf_counter() - started))
+
+        if answers["docker"]:
+            started = time.perf_counter()
+            rehearse_image(root, tmp_path / "image", answers, env)
+            steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
     finally:
         if database:
             drop = (
@@ -104,3 +109,90 @@ def test_rendered_project_passes_its_own_checks(
                 "asyncio.run(main())\n"
             )
             subprocess.run([uv, "run", "python", "-c", drop], cwd=root, env=env, check=False, capture_output=True)
+
+
+def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
+    """Every `uv run X` in the CI files, the Makefile and the hooks is installed by `uv sync`."""
+    scripts: list[str] = []
+    if answers["ci"] == "github":
+        for path in (root / ".github" / "workflows").glob("*.yml"):
+            scripts += delivery.github_scripts(yaml.safe_load(path.read_text()))
+    if answers["ci"] == "gitlab":
+        scripts += delivery.gitlab_scripts(yaml.safe_load((root / ".gitlab-ci.yml").read_text()))
+    scripts += [line.strip() for line in (root / "Makefile").read_text().splitlines() if line.startswith("\t")]
+    hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"]
+    scripts += [hook["entry"] for repo in hooks for hook in repo["hooks"]]
+    named = {words[0] for words in delivery.uv_run_commands(scripts)}
+    assert {"ruff", "mypy", "lint-imports", "pytest", "pre-commit"} <= named
+    for executable in named:
+        assert (root / ".venv" / "bin" / executable).is_file(), f"`uv run {executable}` names nothing `uv sync` installed"
+
+
+def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[str, str]) -> None:
+    image = rehearsal.build(root, where, env, python=f"python{answers['python_version']}")
+    app = image.fs / "app"
+    assert not (app / "src").exists() and not (app / "tests").exists(), "the runtime image holds sources or tests"
+    for dev_tool in ("pytest", "mypy", "ruff", "lint-imports"):
+        assert not (app / ".venv" / "bin" / dev_tool).exists(), f"the runtime image has the dev tool {dev_tool}"
+    assert image.user != "0" and not image.user.startswith("root")
+
+    # The container's environment: the image's ENV, compose's settings for the service (the
+    # database host `db` exists only in compose: the test database stands in for it), and the
+    # secret from .env, as compose's env_file passes it. No .env file is in the image.
+    compose = yaml.safe_load((root / "compose.yaml").read_text())
+    container_env = dict(image.env)
+    container_env.update({key: image.map(str(value)) for key, value in compose["services"]["app"]["environment"].items()})
+    secret = next(line for line in (root / ".env").read_text().splitlines() if line.startswith("SECURITY__SECRET_KEY="))
+    container_env["SECURITY__SECRET_KEY"] = secret.split("=", 1)[1]
+    if answers["database"] == "postgresql":
+        container_env["DATABASE__URL"] = env["DATABASE__URL"]
+    assert not (image.workdir / ".env").exists()
+
+    # compose.yaml's one-off migrate service: the entry point with its command.
+    migrate = rehearsal.resolve(image, image.entrypoint + compose["services"]["migrate"]["command"])
+    run(migrate, cwd=image.workdir, env=container_env)
+
+    # The server as the image starts it, on a free loopback port instead of 0.0.0.0:8000.
+    port = str(free_port())
+    assert image.exposed == ["8000"] and image.cmd[-4:] == ["--host", "0.0.0.0", "--port", "8000"]
+    argv = rehearsal.resolve(image, image.entrypoint + [*image.cmd[:-4], "--host", "127.0.0.1", "--port", port])
+    server = subprocess.Popen(  # noqa: S603 - the image's own command
+        argv, cwd=image.workdir, env=container_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert wait_ready(f"http://127.0.0.1:{port}/health/ready", server) == 200
+        probe = [part.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for part in image.healthcheck]
+        run(rehearsal.resolve(image, probe), cwd=image.workdir, env=container_env)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    # And the HEALTHCHECK fails once nothing answers (it must not report a dead server healthy).
+    failed = subprocess.run(rehearsal.resolve(image, probe), cwd=image.workdir, env=container_env, capture_output=True, check=False)
+    assert failed.returncode != 0
+
+
+@pytest.mark.slow
+def test_git_hooks_pass_on_a_new_project_and_refuse_update_leftovers(copier: CopierFixture, tmp_path: Path) -> None:
+    """`.pre-commit-config.yaml` really runs: clean on a fresh render; conflict markers and
+    the `.rej`/`.orig` files of a `copier update` that could not merge are refused."""
+    uv = require_command("uv")
+    git = require_command("git")
+    root = copier.copy(tmp_path / "project", project_name="Hooks Service").path
+    env = project_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    run([git, "init", "--quiet"], cwd=root, env=env)
+    run([uv, "sync"], cwd=root, env=env)
+    run([git, "add", "--all"], cwd=root, env=env)
+    run([uv, "run", "pre-commit", "run", "--all-files"], cwd=root, env=env)
+
+    (root / "pyproject.toml.rej").write_text("@@ -1 +1 @@\n-old\n+new\n")
+    readme = root / "README.md"
+    readme.write_text(readme.read_text() + "<<<<<<< before updating\nold\n=======\nnew\n>>>>>>> after updating\n")
+    run([git, "add", "--all"], cwd=root, env=env)
+    refused = subprocess.run(
+        [uv, "run", "pre-commit", "run", "--all-files"], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    report = refused.stdout
+    assert re.search(r"no merge conflict markers\.+Failed", report), report
+    assert re.search(r"no \.rej or \.orig files.*\.+Failed", report), report
+    assert "pyproject.toml.rej" in report and "README.md" in report

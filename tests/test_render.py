@@ -16,6 +16,7 @@ import yaml
 from pytest_copier.plugin import CopierFixture
 
 from tests import matrix
+from tests.validate import check_delivery_files
 
 # Jinja left in the output; GitHub Actions' `${{ ... }}` is not ours.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
@@ -65,6 +66,7 @@ def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answ
     assert ".env" in (root / ".gitignore").read_text().splitlines()
     package = answers_file["package_name"]
     assert (root / "src" / package / "main.py").is_file()
+    check_delivery_files(root, answers)
 
 
 def test_defaults_render_the_documented_names(copier: CopierFixture, tmp_path: Path) -> None:
@@ -104,10 +106,24 @@ def test_wrong_answers_fail_at_copy_time(copier: CopierFixture, tmp_path: Path, 
     assert not (tmp_path / "bad" / "pyproject.toml").exists()
 
 
-@pytest.mark.parametrize("name", [d.name for d in matrix.dimensions() if "choices" in matrix.questions()[d.name]])
-def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str) -> None:
+CHOICE_DIMENSIONS = [d for d in matrix.dimensions() if "choices" in matrix.questions()[d.name]]
+BOOL_DIMENSIONS = [d for d in matrix.dimensions() if matrix.questions()[d.name].get("type") == "bool"]
+
+
+@pytest.mark.parametrize(("name", "value"), [(d.name, d.values[0]) for d in CHOICE_DIMENSIONS])
+def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str, value: Any) -> None:
     with pytest.raises(ValueError):
         copier.copy(tmp_path / "bad", **{name: "definitely-not-a-choice"})
+
+
+@pytest.mark.parametrize("name", [d.name for d in BOOL_DIMENSIONS])
+@pytest.mark.parametrize(("typed", "expected"), [("false", False), ("no", False), ("true", True), ("yes", True)])
+def test_yes_no_answers_typed_as_text_become_booleans(
+    copier: CopierFixture, tmp_path: Path, name: str, typed: str, expected: bool
+) -> None:
+    # `--data docker=false` arrives as text; copier must store (and branch on) a boolean.
+    project = copier.copy(tmp_path / "p", **{name: typed})
+    assert yaml.safe_load((project.path / ".copier-answers.yml").read_text())[name] is expected
 
 
 # The shortest and the longest package names the validator accepts: generated lines must pass
