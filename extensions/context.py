@@ -111,4 +111,4 @@ class DerivedContext(ContextHook):
         context["class_prefix"] = pascal_case(context.get("package_name", "service"))
         context["is_sqlite"] = context.get("database") == "sqlite"
         context["is_postgresql"] = context.get("database") == "postgresql"
-        context["modules"] = ["auth"]
+        context["modules"] = ["auth", "users"] if context.get("include_users", True) else ["auth"]

@@ -52,6 +52,8 @@ def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answ
     empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
     assert not any(p.name.endswith(".jinja") for p in root.rglob("*")), "a .jinja file was copied verbatim"
+    leftovers = [p for p in root.rglob("*") if p.suffix in {".orig", ".rej"}]
+    assert not leftovers, f"merge leftovers in the template: {leftovers}"
 
     answers_file = yaml.safe_load((root / ".copier-answers.yml").read_text())
     for name, value in answers.items():
