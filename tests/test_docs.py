@@ -95,7 +95,7 @@ def test_the_worked_example_passes_the_projects_checks(copier: CopierFixture, tm
     root = copier.copy(tmp_path / "project").path  # package `my_service`, as on the page
     env = project_env()
     blocks, commands = worked_example()
-    assert len(blocks) >= 15
+    assert len(blocks) >= 13
     for language, title, body in blocks:
         target = root / title
         if language == "python":

@@ -610,6 +610,9 @@ class Switch:
     after: Any
     # What copier's output must say (the .env task's hint, for example).
     output: tuple[str, ...] = ()
+    # Migrate the project's (SQLite) database before the update: the new version's
+    # migrations must then apply on top of it.
+    migrate_first: bool = False
 
     def __str__(self) -> str:
         return f"{self.answer}={self.before}->{self.after}"
@@ -619,6 +622,7 @@ class Switch:
 # the users module exists: Switch("include_users", False, True).
 SWITCHES = [
     Switch("database", "sqlite", "postgresql", output=("write_env: .env sets DATABASE__URL to a sqlite URL",)),
+    Switch("include_users", False, True, migrate_first=True),
 ]
 
 
@@ -634,6 +638,12 @@ def test_turning_an_option_on_later(
     project = render(history, tmp_path / "project", history.current, **{switch.answer: switch.before})
     commit_all(project, "rendered")
     env_before = (project / ".env").read_bytes()
+    uv = require_command("uv")
+    if switch.migrate_first:
+        run([uv, "sync"], cwd=project, env=project_env())
+        run([uv, "run", PACKAGE, "migrate"], cwd=project, env=project_env())
+        before = run([uv, "run", "alembic", "current"], cwd=project, env=project_env()).stdout
+        commit_all(project, "uv.lock")  # `uv sync` wrote it; teams commit it
 
     output = copier_update(project, "--data", f"{switch.answer}={cli_value(switch.after)}")
 
@@ -642,7 +652,11 @@ def test_turning_an_option_on_later(
     assert answers[switch.answer] == switch.after
     assert answers["_commit"] == history.current
     fresh = render(history, tmp_path / "fresh", history.current, **{switch.answer: switch.after})
-    assert_same_files(files(project), files(fresh))
+    # What the earlier migrate left behind (the environment, the lock, the database) is not
+    # the template's.
+    local = (".venv/", "uv.lock", f"{PACKAGE}.db")
+    rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
+    assert_same_files(rendered, files(fresh))
     assert (project / ".env").read_bytes() == env_before
     for expected in switch.output:
         assert expected in output, output
@@ -654,6 +668,11 @@ def test_turning_an_option_on_later(
     env = project_env(**extra)
     try:
         checks(project, env).run_all(migrate=True)
+        if switch.migrate_first:
+            # The database migrated before the update is now at the new head, not rebuilt.
+            after = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
+            assert before.split()[0] != after.split()[0], (before, after)
+            assert "(head)" in after
     finally:
         if "DATABASE__URL" in extra:
             drop_database(project, env, extra["DATABASE__URL"])
