@@ -13,6 +13,7 @@ import pytest
 pytest.register_assert_rewrite("tests.delivery", "tests.validate", "tests.rehearsal")
 
 ROOT = Path(__file__).resolve().parents[1]
+ADMIN_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +60,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("rendered projects: seconds per check")
         for line in sorted(lines):
             terminalreporter.write_line(line)
+
+
+def drop_database(root: Path, env: dict[str, str], url: str) -> None:
+    """Drop the test's PostgreSQL database with the project's own driver (asyncpg)."""
+    name = url.rsplit("/", 1)[1]
+    drop = (
+        "import asyncio, sqlalchemy as sa\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "async def main():\n"
+        f"    e = create_async_engine({ADMIN_DATABASE_URL!r}, isolation_level='AUTOCOMMIT')\n"
+        "    async with e.connect() as c:\n"
+        f"        await c.execute(sa.text('DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'))\n"
+        "    await e.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [require_command("uv"), "run", "python", "-c", drop],
+        cwd=root, env=env, check=False, capture_output=True, timeout=120,
+    )

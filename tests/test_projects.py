@@ -21,9 +21,8 @@ import yaml
 from pytest_copier.plugin import CopierFixture
 
 from tests import delivery, matrix, rehearsal
-from tests.conftest import project_env, require_command, run
+from tests.conftest import drop_database, project_env, require_command, run
 
-ADMIN_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -98,17 +97,7 @@ def test_rendered_project_passes_its_own_checks(
             steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
     finally:
         if database:
-            drop = (
-                "import asyncio, sqlalchemy as sa\n"
-                "from sqlalchemy.ext.asyncio import create_async_engine\n"
-                "async def main():\n"
-                f"    e = create_async_engine({ADMIN_DATABASE_URL!r}, isolation_level='AUTOCOMMIT')\n"
-                "    async with e.connect() as c:\n"
-                f"        await c.execute(sa.text('DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)'))\n"
-                "    await e.dispose()\n"
-                "asyncio.run(main())\n"
-            )
-            subprocess.run([uv, "run", "python", "-c", drop], cwd=root, env=env, check=False, capture_output=True)
+            drop_database(root, env, extra["DATABASE__URL"])
 
 
 def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:

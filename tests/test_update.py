@@ -40,13 +40,12 @@ import yaml
 from copier import run_copy
 from packaging.version import InvalidVersion, Version
 
-from tests.conftest import project_env, require_command, run
+from tests.conftest import drop_database, project_env, require_command, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "Update Service"
 PACKAGE = "update_service"
 ANSWERS_FILE = ".copier-answers.yml"
-ADMIN_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CONFLICT_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 # The previous release had this test module under an older name; the update moves it.
 MOVED_FROM = "tests/unit/test_request_ids.py"
@@ -333,25 +332,6 @@ def checks(request: pytest.FixtureRequest) -> Callable[[Path, dict[str, str]], C
     return make
 
 
-def drop_database(root: Path, env: dict[str, str], url: str) -> None:
-    """Drop the test's PostgreSQL database with the project's own driver (asyncpg)."""
-    name = url.rsplit("/", 1)[1]
-    drop = (
-        "import asyncio, sqlalchemy as sa\n"
-        "from sqlalchemy.ext.asyncio import create_async_engine\n"
-        "async def main():\n"
-        f"    e = create_async_engine({ADMIN_DATABASE_URL!r}, isolation_level='AUTOCOMMIT')\n"
-        "    async with e.connect() as c:\n"
-        f"        await c.execute(sa.text('DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'))\n"
-        "    await e.dispose()\n"
-        "asyncio.run(main())\n"
-    )
-    subprocess.run(  # noqa: S603 - fixed arguments
-        [require_command("uv"), "run", "python", "-c", drop],
-        cwd=root, env=env, check=False, capture_output=True, timeout=120,
-    )
-
-
 # --- 1. from the previous release ---------------------------------------------------------
 
 
@@ -438,7 +418,7 @@ from {PACKAGE}.modules.catalog.api.routes import router
 MODULE = Module(name="catalog", routers=[router])
 ''',
     f"src/{PACKAGE}/modules/catalog/api/__init__.py": "",
-    f"src/{PACKAGE}/modules/catalog/api/routes.py": f'''"""HTTP routes of the catalog."""
+    f"src/{PACKAGE}/modules/catalog/api/routes.py": '''"""HTTP routes of the catalog."""
 
 from dishka.integrations.fastapi import DishkaRoute, FromDishka
 from fastapi import APIRouter

@@ -13,6 +13,12 @@ MAX_TOKEN = 512
 Password = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
+def _same(first: str, second: str, names: str) -> None:
+    """A typo in the password a user cannot see would lock them out: both must agree."""
+    if first != second:
+        raise ValueError(f"{names} differ")
+
+
 class RegisterRequest(BaseModel):
     email: EmailStr
     password: str = Password
@@ -20,8 +26,7 @@ class RegisterRequest(BaseModel):
 
     @model_validator(mode="after")
     def _passwords_match(self) -> Self:
-        if self.password != self.confirm_password:
-            raise ValueError("password and confirm_password differ")
+        _same(self.password, self.confirm_password, "password and confirm_password")
         return self
 
 
@@ -57,8 +62,7 @@ class ResetPasswordRequest(BaseModel):
 
     @model_validator(mode="after")
     def _passwords_match(self) -> Self:
-        if self.new_password != self.confirm_new_password:
-            raise ValueError("new_password and confirm_new_password differ")
+        _same(self.new_password, self.confirm_new_password, "new_password and confirm_new_password")
         return self
 
 
@@ -69,8 +73,7 @@ class ChangePasswordRequest(BaseModel):
 
     @model_validator(mode="after")
     def _passwords_match(self) -> Self:
-        if self.new_password != self.confirm_new_password:
-            raise ValueError("new_password and confirm_new_password differ")
+        _same(self.new_password, self.confirm_new_password, "new_password and confirm_new_password")
         return self
 
 
