@@ -287,10 +287,11 @@ PROJECT_CHECKS: list[tuple[str, list[str]]] = [
     ("ruff format", ["ruff", "format", "--check", "."]),
     ("mypy --strict", ["mypy"]),
     ("lint-imports", ["lint-imports"]),
-    ("migrate (upgrade head)", ["{package}", "migrate"]),
+    # On a fresh database: `alembic upgrade head` itself creates a missing PostgreSQL one.
+    ("alembic upgrade head", ["alembic", "upgrade", "head"]),
     ("alembic check", ["alembic", "check"]),
     ("alembic downgrade base", ["alembic", "downgrade", "base"]),
-    ("alembic upgrade head", ["alembic", "upgrade", "head"]),
+    ("migrate (upgrade head)", ["{package}", "migrate"]),
     ("pytest (coverage >= 90%)", ["pytest"]),
 ]
 
