@@ -55,26 +55,22 @@ class TokenRequest(BaseModel):
     token: str = Field(min_length=1, max_length=MAX_TOKEN)
 
 
-class ResetPasswordRequest(BaseModel):
+class NewPassword(BaseModel):
+    new_password: str = Password
+    confirm_new_password: str = Password
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> Self:
+        _same(self.new_password, self.confirm_new_password, "new_password and confirm_new_password")
+        return self
+
+
+class ResetPasswordRequest(NewPassword):
     token: str = Field(min_length=1, max_length=MAX_TOKEN)
-    new_password: str = Password
-    confirm_new_password: str = Password
-
-    @model_validator(mode="after")
-    def _passwords_match(self) -> Self:
-        _same(self.new_password, self.confirm_new_password, "new_password and confirm_new_password")
-        return self
 
 
-class ChangePasswordRequest(BaseModel):
+class ChangePasswordRequest(NewPassword):
     old_password: str = Password
-    new_password: str = Password
-    confirm_new_password: str = Password
-
-    @model_validator(mode="after")
-    def _passwords_match(self) -> Self:
-        _same(self.new_password, self.confirm_new_password, "new_password and confirm_new_password")
-        return self
 
 
 class AccountResponse(BaseModel):
