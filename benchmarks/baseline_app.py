@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 
-def create_app(database_url: str) -> FastAPI:
-    # The service's pool defaults (DATABASE__POOL_SIZE=10, DATABASE__MAX_OVERFLOW=10).
-    engine = create_async_engine(database_url, pool_size=10, max_overflow=10)
+def create_app(database_url: str, pool_size: int, max_overflow: int) -> FastAPI:
+    # The benchmark passes the service's own pool defaults, so only the code differs.
+    engine = create_async_engine(database_url, pool_size=pool_size, max_overflow=max_overflow)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -48,9 +48,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--pool-size", type=int, required=True)
+    parser.add_argument("--max-overflow", type=int, required=True)
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.database_url),
+        create_app(args.database_url, args.pool_size, args.max_overflow),
         host=args.host,
         port=args.port,
         workers=1,

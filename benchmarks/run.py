@@ -43,7 +43,7 @@ ADMIN_DSN = f"postgresql://{POSTGRES}/postgres"
 PASSWORD = "a benchmark passphrase 1"
 SERVER_CPU, LOAD_CPU = "0", "1"
 CONNECTIONS = 32
-POOL_BOUND = 20  # DATABASE__POOL_SIZE + DATABASE__MAX_OVERFLOW, the service's defaults
+POOL_BOUND = 0  # pool_size + max_overflow of the service's defaults, read from the project
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,11 @@ class Server:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the process so far (all its threads)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def status_kib(self, key: str) -> int:
         text = Path(f"/proc/{self.pid}/status").read_text()
@@ -361,25 +366,39 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
     database_url = f"postgresql+asyncpg://{POSTGRES}/{database}"
     env = project_env(database_url)
     log(f"rendered in {copy_seconds:.2f}s; uv sync ...")
-    run([uv, "sync", "--quiet"], cwd=project, env=env)
+    # What the image installs (Dockerfile): no dev tools, bytecode compiled ahead of time.
+    # Without .pyc files (PYTHONDONTWRITEBYTECODE is common on CI) every start compiles.
+    run([uv, "sync", "--quiet", "--no-dev", "--compile-bytecode"], cwd=project, env=env)
     python = project / ".venv" / "bin" / "python"
+    run([str(python), "-m", "compileall", "-q", "src"], cwd=project, env=env)
     run([uv, "run", "--no-sync", PACKAGE, "migrate"], cwd=project, env=env)
     # The baseline has a database of its own, so each server's connections are counted apart.
     run([str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, f"{database}_baseline"], cwd=project, env=env)
 
+    # The service's pool defaults: the baseline gets the same, and they bound the connections.
+    pool = subprocess.run(
+        [str(python), "-c", f"from {PACKAGE}.settings import DatabaseSettings as D; d = D(); print(d.pool_size, d.max_overflow)"],
+        capture_output=True, text=True, check=True, cwd=project,
+    ).stdout.split()
+    pool_size, max_overflow = int(pool[0]), int(pool[1])
+    global POOL_BOUND
+    POOL_BOUND = pool_size + max_overflow
     service_port, baseline_port = free_port(), free_port()
     service = Server("service", [*pinned(SERVER_CPU), str(project / ".venv" / "bin" / PACKAGE), "serve",
                                  "--host", HOST, "--port", str(service_port)],
                      project, env, workdir / "service.log")
     baseline = Server("baseline", [*pinned(SERVER_CPU), str(python), str(HERE / "baseline_app.py"),
-                                   "--database-url", f"{database_url}_baseline", "--port", str(baseline_port)],
+                                   "--database-url", f"{database_url}_baseline", "--port", str(baseline_port),
+                                   "--pool-size", str(pool_size), "--max-overflow", str(max_overflow)],
                       project, env, workdir / "baseline.log")
 
     # Launch to ready, and the resident memory of a fresh, idle service.
     ready_times: list[float] = []
     idle_rss: list[float] = []
+    ready_cpu: list[float] = []
     for _ in range(plan.launches):
         ready_times.append(service.start())
+        ready_cpu.append(service.cpu_seconds())  # steadier than the wall time on a busy machine
         time.sleep(1.0)
         idle_rss.append(service.status_kib("VmRSS") / 1024)
         service.stop()
@@ -453,7 +472,11 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
                 database_connections(python, database if scenario.server is service else f"{database}_baseline") as connections,
                 latency_probe(service_port, "/health/live") if scenario.probe else _none() as probe,
             ):
+                cpu = scenario.server.cpu_seconds()
                 result = wrk(scenario.server.port, scenario.path, scenario.mode, payload, plan.duration)
+                # CPU per request is steadier than req/s on a shared machine: it ignores the
+                # time the server waits for a core.
+                result["cpu_us"] = (scenario.server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6
             result["rss"] = rss()
             result["db_max"], result["db_last"] = connections()
             if probe is not None:
@@ -462,7 +485,11 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
                 result["probe_samples"] = len(latencies)
             scenario.measured.runs.append(result)
 
+    for server in servers:
+        server.stop()
     suite_seconds = None
+    if plan.test_suite or plan.fuzz_examples:
+        run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project, env=env)  # dev tools now
     if plan.test_suite:
         log("the rendered project's own tests ...")
         suite_env = {k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))}
@@ -477,7 +504,7 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
                        "tests/e2e/test_fuzz.py"], cwd=project, env=fuzz_env)
         fuzz = {"examples_per_operation": plan.fuzz_examples, "seconds": seconds, "passed": True}
 
-    results = summarize(plan, scenarios, ready_times, idle_rss, copy_seconds, suite_seconds, fuzz)
+    results = summarize(plan, scenarios, ready_times, ready_cpu, idle_rss, copy_seconds, suite_seconds, fuzz)
     return results, python
 
 
@@ -520,6 +547,7 @@ def summarize(
     plan: Plan,
     scenarios: list[Scenario],
     ready_times: list[float],
+    ready_cpu: list[float],
     idle_rss: list[float],
     copy_seconds: float,
     suite_seconds: float | None,
@@ -537,6 +565,7 @@ def summarize(
             "errors": m.total("errors"),
             "peak_rss_mb": m.most("rss"),
             "db_connections_max": m.most("db_max"),
+            "cpu_us_per_request": m.median("cpu_us"),
             "rps_ratio": m.median("rps") / base_rps,
             "p99_ratio": m.median("p99") / base_p99,
         }
@@ -549,16 +578,17 @@ def summarize(
     lines = [
         f"## Results ({mode} of {plan.duration}s each, {CONNECTIONS} connections, {pinning})",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | max DB conns | req/s vs baseline | p99 vs baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | max DB conns | CPU µs/req | req/s vs baseline | p99 vs baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, row in rows.items():
         lines.append(
             f"| {label} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']:.0f} "
-            f"| {row['peak_rss_mb']:.0f} | {row['db_connections_max']:.0f} | {row['rps_ratio']:.2f}x | {row['p99_ratio']:.2f}x |"
+            f"| {row['peak_rss_mb']:.0f} | {row['db_connections_max']:.0f} | {row['cpu_us_per_request']:.0f} "
+            f"| {row['rps_ratio']:.2f}x | {row['p99_ratio']:.2f}x |"
         )
     empty = {"rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "errors": 0.0, "peak_rss_mb": 0.0,
-             "db_connections_max": 0.0, "rps_ratio": 0.0, "p99_ratio": 0.0, "live_p99_ms": 0.0}
+             "db_connections_max": 0.0, "cpu_us_per_request": 0.0, "rps_ratio": 0.0, "p99_ratio": 0.0, "live_p99_ms": 0.0}
     login = rows.get("POST /v1/auth/login", empty)
     fuzz_text = "not run (--quick)"
     if fuzz:
@@ -569,6 +599,7 @@ def summarize(
         "|---|---:|",
         f"| GET /health/live p99 during the login storm | {login['live_p99_ms']:.1f} ms |",
         f"| launch to /health/ready (median of {len(ready_times)}) | {ready:.2f} s |",
+        f"| CPU time of the server until ready (median) | {statistics.median(ready_cpu):.2f} s |",
         f"| idle RSS after start | {idle:.0f} MB |",
         f"| copier copy (default answers, database=postgresql) | {copy_seconds:.1f} s |",
         f"| the rendered project's own tests | {f'{suite_seconds:.1f} s' if suite_seconds is not None else 'not run (--quick)'} |",
@@ -594,6 +625,7 @@ def summarize(
         "report": "\n".join(lines),
         "scenarios": rows,
         "ready_seconds": ready,
+        "ready_cpu_seconds": statistics.median(ready_cpu),
         "idle_rss_mb": idle,
         "copy_seconds": copy_seconds,
         "test_suite_seconds": suite_seconds,
