@@ -624,6 +624,7 @@ def summarize(
     return {
         "report": "\n".join(lines),
         "scenarios": rows,
+        "pool_bound": POOL_BOUND,
         "ready_seconds": ready,
         "ready_cpu_seconds": statistics.median(ready_cpu),
         "idle_rss_mb": idle,
