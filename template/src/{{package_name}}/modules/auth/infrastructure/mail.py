@@ -2,6 +2,8 @@
 
 Bodies come from Jinja templates in `mail_templates/`: one file per email, extending a layout
 that is rendered once for each part (subject, text, html); the HTML part escapes every value.
+Jinja and aiosmtplib are imported with the first email, not when the service starts: most
+requests send none, and the server is ready sooner and smaller without them.
 """
 
 import sys
@@ -9,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import aiosmtplib
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "mail_templates"
 
@@ -26,16 +28,24 @@ class RenderedMail:
 
 class MailRenderer:
     def __init__(self, app_name: str) -> None:
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=False,  # noqa: S701 - the layout escapes the html part itself
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        self._env.globals["app_name"] = app_name
+        self._app_name = app_name
+        self._env: jinja2.Environment | None = None
+
+    def _environment(self) -> "jinja2.Environment":
+        if self._env is None:
+            import jinja2  # with the first email (see the docstring)
+
+            self._env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(TEMPLATES),
+                autoescape=False,  # noqa: S701 - the layout escapes the html part itself
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=True,
+            )
+            self._env.globals["app_name"] = self._app_name
+        return self._env
 
     def render(self, template: str, context: Mapping[str, object]) -> RenderedMail:
-        compiled = self._env.get_template(f"{template}.jinja2")
+        compiled = self._environment().get_template(f"{template}.jinja2")
         subject, text, html = (
             compiled.render(**context, part=part).strip() for part in ("subject", "text", "html")
         )
@@ -87,6 +97,8 @@ class SmtpMailer:
         self._config = config
 
     async def send(self, to: str, template: str, context: Mapping[str, object]) -> None:
+        import aiosmtplib  # with the first email (see the docstring)
+
         message = build_message(self._sender, to, self._renderer.render(template, context))
         config = self._config
         await aiosmtplib.send(
