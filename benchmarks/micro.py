@@ -89,7 +89,7 @@ async def measure(name: str, app: ASGIApp, method: str, path: str, headers: list
     cpu = (time.process_time() - started) / n * 1e6
     print(f"{name:28} {cpu:7.0f} µs CPU per request", flush=True)
     if profiler:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats(os.environ.get("MICRO_SORT", "tottime")).print_stats(25)
     return cpu
 
 
