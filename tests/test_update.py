@@ -7,9 +7,9 @@ tree (like pytest-copier's session template), oldest first:
   answers-file migration of 0.1.0 renames;
 - the previous release, tagged `0.0.1`: the working tree minus three changes an update must
   bring (the README's "Updating" section, a newer dependency floor, a test module renamed);
-- this repository's newest release tag before the one being prepared, when there is one
-  (without one, before the first release or in a clone without tags, the test that needs
-  it is skipped and says why);
+- this repository's newest release before the one being prepared: its tag, or in a clone
+  without tags the commit `RELEASE_COMMITS` records for it (only a shallow clone that lacks
+  that commit skips the test that needs it, and says why);
 - the working tree, tagged with the release CHANGELOG.md's first entry names, so the
   `_migrations` gated on that release run exactly as they will for users;
 - a later untagged commit that adds a kernel Alembic revision (for the two-heads case).
@@ -62,21 +62,37 @@ def current_release() -> str:
     return match.group(1)
 
 
-def last_release() -> str | None:
-    """This repository's newest release tag older than `current_release()`, if any."""
-    listed = subprocess.run(
-        ["git", "tag", "--merged", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
-    )
-    tags = listed.stdout.split() if listed.returncode == 0 else []  # not a git checkout: none
+# The commit each release tag points at. A clone may carry no tags (CI checkouts often
+# don't), yet it holds these commits: the test then rebuilds the tag from this table.
+RELEASE_COMMITS = {"0.1.0": "bd0ec2162b2b825fe39df582564a2c0cd02127b7"}
+
+
+def _git_lines(*args: str) -> list[str] | None:
+    listed = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603, S607
+    return listed.stdout.split() if listed.returncode == 0 else None
+
+
+def last_release() -> tuple[str, str] | None:
+    """This repository's newest release older than `current_release()`, as (version, git
+    ref): its tag, or the commit RELEASE_COMMITS records for it when the tag is missing."""
+    refs: dict[str, str] = {}
+    for version, commit in RELEASE_COMMITS.items():
+        if _git_lines("cat-file", "-e", f"{commit}^{{commit}}") is not None:
+            refs[version] = commit
+    for tag in _git_lines("tag", "--merged", "HEAD") or []:  # not a git checkout: no tags
+        refs[tag] = tag
     older = []
-    for tag in tags:
+    for name, ref in refs.items():
         try:
-            version = Version(tag)
+            version = Version(name)
         except InvalidVersion:
             continue
         if version < Version(current_release()):
-            older.append((version, tag))
-    return max(older)[1] if older else None
+            older.append((version, name, ref))
+    if not older:
+        return None
+    _, name, ref = max(older)
+    return name, ref
 
 
 def migrations() -> list[dict[str, Any]]:
@@ -219,12 +235,13 @@ def history(
             git(repo, "tag", tag)
         return git(repo, "rev-parse", "HEAD")
 
-    previous, current, released = "0.0.1", current_release(), last_release()
+    previous, current, last = "0.0.1", current_release(), last_release()
     assert Version(previous) < Version(current)
+    released = last[0] if last else None
     prerelease = commit("pre-release: the database question is spelled db", as_prerelease_spelling, None)
     commit("previous release", as_previous_release, previous)
-    if released:
-        commit(f"release {released}, as tagged in this repository", None, released, source=released)
+    if last:
+        commit(f"release {last[0]}, as released from this repository", None, last[0], source=last[1])
     commit("current release", None, current)
     following = commit("next: an outbox index and its revision", as_next_release, None)
     return TemplateHistory(repo, prerelease, previous, current, following, released)
