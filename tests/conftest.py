@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests import matrix
 
 # Helpers whose plain `assert`s should explain themselves like the tests' own.
 pytest.register_assert_rewrite("tests.delivery", "tests.validate", "tests.rehearsal")
@@ -31,10 +36,34 @@ def require_command(name: str) -> str:
 
 def project_env(**extra: str) -> dict[str, str]:
     """The environment for commands inside a rendered project: no venv or settings leaking in."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "PYTEST_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "BROKER__", "TEST_BROKER_", "PYTEST_"))}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.update(extra)
     return env
+
+
+def require_service(name: str, port: int) -> None:
+    """A service of this machine (and CI) on 127.0.0.1: unreachable fails, naming it."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+    except OSError as exc:
+        pytest.fail(f"{name} is needed on 127.0.0.1:{port} (see .ci/run) and does not answer: {exc}", pytrace=False)
+
+
+def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, str]:
+    """The settings that point a rendered project at this machine's broker for its answers:
+    BROKER__URL for the app and its commands, TEST_BROKER_URL for its test suite, and a
+    BROKER__PREFIX of its own so runs in parallel (xdist workers) never share a queue.
+    Kafka has no server here: the project's tests use FastStream's TestKafkaBroker."""
+    service = matrix.REAL_BROKERS.get(answers.get("message_broker", "none"))
+    if service is None:
+        return {}
+    require_service(service.name, service.port)
+    return {
+        "BROKER__URL": service.url,
+        "BROKER__PREFIX": prefix or f"tpl-{uuid.uuid4().hex[:12]}",
+        "TEST_BROKER_URL": service.url,
+    }
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -50,16 +79,26 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
+    brokers: dict[str, list[str]] = {}
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        for key, steps in getattr(report, "user_properties", ()):
+        for key, value in getattr(report, "user_properties", ()):
             if key == "timings" and report.when == "call":
-                total = sum(seconds for _, seconds in steps)
-                detail = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps)
+                total = sum(seconds for _, seconds in value)
+                detail = ", ".join(f"{name} {seconds:.1f}" for name, seconds in value)
                 lines.append(f"{report.nodeid.split('[')[-1].rstrip(']')}: {total:.0f}s ({detail})")
+            if key == "broker" and report.when == "call":
+                brokers.setdefault(value, []).append(f"{report.outcome}: {report.nodeid}")
     if lines:
         terminalreporter.section("rendered projects: seconds per check")
         for line in sorted(lines):
             terminalreporter.write_line(line)
+    if brokers:
+        # What each message broker really ran against (Kafka: FastStream's test broker only).
+        terminalreporter.section("rendered projects: message brokers")
+        for note in sorted(brokers):
+            terminalreporter.write_line(note)
+            for line in sorted(brokers[note]):
+                terminalreporter.write_line(f"  {line}")
 
 
 def drop_database(root: Path, env: dict[str, str], url: str) -> None:

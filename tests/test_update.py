@@ -35,11 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 from copier import run_copy
 from packaging.version import InvalidVersion, Version
 
+from tests import matrix
 from tests.conftest import drop_database, project_env, require_command, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,10 +119,19 @@ def as_prerelease_spelling(tree: Path) -> None:
 
 
 def template_head() -> str:
-    """The one head of the template's Alembic history (revisions the template renders)."""
+    """The one head of the template's Alembic history, as the default answers render it
+    (a revision whose file name is a condition, `{% if message_broker != 'none' %}...`, is
+    only there when it holds; a `.jinja` revision is rendered with those answers)."""
     revisions: dict[str, str | None] = {}
-    for path in (ROOT / "template" / "migrations" / "versions").glob("*.py*"):
+    jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    answers = matrix.defaults()
+    for path in (ROOT / "template" / "migrations" / "versions").iterdir():
+        name = jinja.from_string(path.name).render(answers).removesuffix(".jinja")
+        if not name.endswith(".py"):
+            continue
         text = path.read_text()
+        if path.name.endswith(".jinja"):
+            text = jinja.from_string(text).render(answers)
         revision = re.search(r'^revision: str = "(\w+)"', text, re.M)
         down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.M)
         assert revision and down, f"{path.name}: no revision/down_revision lines"
