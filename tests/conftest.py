@@ -80,6 +80,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
     brokers: dict[str, list[str]] = {}
+    details: list[str] = []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
         for key, value in getattr(report, "user_properties", ()):
             if key == "timings" and report.when == "call":
@@ -88,6 +89,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 lines.append(f"{report.nodeid.split('[')[-1].rstrip(']')}: {total:.0f}s ({detail})")
             if key == "broker" and report.when == "call":
                 brokers.setdefault(value, []).append(f"{report.outcome}: {report.nodeid}")
+            if key == "detail" and report.when == "call":
+                details.append(value)
     if lines:
         terminalreporter.section("rendered projects: seconds per check")
         for line in sorted(lines):
@@ -99,6 +102,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(note)
             for line in sorted(brokers[note]):
                 terminalreporter.write_line(f"  {line}")
+    if details:
+        terminalreporter.section("rendered projects: details")
+        for line in sorted(details):
+            terminalreporter.write_line(line)
 
 
 def drop_database(root: Path, env: dict[str, str], url: str) -> None:

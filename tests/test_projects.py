@@ -7,10 +7,12 @@ contracts, migrations up/check/down/up, its test suite (coverage at least 90%), 
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -110,17 +112,28 @@ def test_rendered_project_passes_its_own_checks(
 
 
 def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None:
+    """Without its broker the app never reports itself ready: it refuses to start, or it
+    serves with `/health/ready` answering 503 and naming the broker."""
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
         command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    url = f"http://127.0.0.1:{command[-1]}/health/ready"
+    deadline = time.monotonic() + 60
     try:
-        output, _ = server.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        output, _ = server.communicate()
-        pytest.fail(f"the server kept running without its broker:\n{output[-4000:]}", pytrace=False)
-    assert server.returncode != 0, output[-4000:]
-    assert "Application startup failed" in output, output[-4000:]
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                    pytest.fail(f"ready ({response.status}) without a broker", pytrace=False)
+            except urllib.error.HTTPError as error:
+                body = json.loads(error.read())
+                assert error.code == 503 and body["checks"]["broker"] == "unavailable", body
+                return
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+    assert server.returncode not in (0, None) and "Application startup failed" in output, output[-4000:]
 
 
 def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
