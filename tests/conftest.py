@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,31 @@ def drop_database(root: Path, env: dict[str, str], url: str) -> None:
         [require_command("uv"), "run", "python", "-c", drop],
         cwd=root, env=env, check=False, capture_output=True, timeout=120,
     )
+
+
+def drop_broker_topology(root: Path, env: dict[str, str], package: str) -> None:
+    """Remove what a run declared on this machine's broker under its BROKER__PREFIX, with the
+    project's own test helper. Best effort: leftovers are clutter, never wrong results."""
+    if "BROKER__PREFIX" not in env or not (root / ".venv").exists():
+        return
+    script = (
+        "import asyncio\n"
+        f"from {package}.container import create_container\n"
+        f"from {package}.settings import load_settings\n"
+        f"from {package}.shared.application.registry import Handlers\n"
+        "from tests.support.broker import drop_topology\n"
+        "async def main():\n"
+        "    settings = load_settings()\n"
+        "    container = create_container(settings)\n"
+        "    try:\n"
+        "        await drop_topology(settings.broker, await container.get(Handlers))\n"
+        "    finally:\n"
+        "        await container.close()\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [require_command("uv"), "run", "python", "-c", script],
+        cwd=root, env={**env, "PYTHONPATH": str(root)}, check=False, capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode != 0:
+        warnings.warn(f"could not remove {env['BROKER__PREFIX']} from the broker: {result.stderr[-2000:]}", stacklevel=2)

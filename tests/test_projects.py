@@ -23,7 +23,7 @@ import yaml
 from pytest_copier.plugin import CopierFixture
 
 from tests import delivery, matrix, rehearsal
-from tests.conftest import broker_env, drop_database, project_env, require_command, run
+from tests.conftest import broker_env, drop_broker_topology, drop_database, project_env, require_command, run
 
 
 def free_port() -> int:
@@ -107,6 +107,7 @@ def test_rendered_project_passes_its_own_checks(
             rehearse_image(root, tmp_path / "image", answers, env, serve=not without_server)
             steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
     finally:
+        drop_broker_topology(root, env, package)
         if database:
             drop_database(root, env, extra["DATABASE__URL"])
 

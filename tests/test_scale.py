@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
@@ -25,7 +24,7 @@ import pytest
 from pytest_copier.plugin import CopierFixture
 
 from tests import matrix
-from tests.conftest import broker_env, drop_database, project_env, require_command, run
+from tests.conftest import broker_env, drop_broker_topology, drop_database, project_env, require_command, run
 
 REGISTRATIONS = 100
 PACKAGE = "scale_service"
@@ -86,26 +85,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-# Removes what the run declared on the broker under its prefix (the project's test helper).
-DROP_TOPOLOGY = f"""
-import asyncio
-from {PACKAGE}.container import create_container
-from {PACKAGE}.settings import load_settings
-from {PACKAGE}.shared.application.registry import Handlers
-from tests.support.broker import drop_topology
-
-async def main():
-    settings = load_settings()
-    container = create_container(settings)
-    try:
-        await drop_topology(settings.broker, await container.get(Handlers))
-    finally:
-        await container.close()
-
-asyncio.run(main())
-"""
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -241,7 +220,7 @@ def test_two_instances_on_one_broker_handle_each_event_once(
         for instance in instances:
             instance.stop()
         drop_database(root, env, database_url)
-        drop_broker_topology(root, env, tmp_path)
+        drop_broker_topology(root, env, PACKAGE)
 
 
 # FastStream 0.7.8 suppresses nats-py's own TimeoutError around a pull subscription's fetch,
@@ -267,17 +246,3 @@ def check_logged_errors(output: str) -> int:
             continue
         pytest.fail(f"an error was logged: {line}", pytrace=False)
     return tolerated
-
-
-def drop_broker_topology(root: Path, env: dict[str, str], where: Path) -> None:
-    """Best effort: what is left under the run's prefix is harmless, only clutter."""
-    if not (root / ".venv").exists():
-        return
-    script = where / "drop_topology.py"
-    script.write_text(DROP_TOPOLOGY)
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        [require_command("uv"), "run", "python", str(script)],
-        cwd=root, env={**env, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=60, check=False,
-    )
-    if result.returncode != 0:
-        warnings.warn(f"could not remove the broker topology of {env.get('BROKER__PREFIX')}: {result.stderr[-2000:]}", stacklevel=1)

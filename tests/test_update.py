@@ -42,7 +42,7 @@ from copier import run_copy
 from packaging.version import InvalidVersion, Version
 
 from tests import matrix
-from tests.conftest import drop_database, project_env, require_command, run
+from tests.conftest import broker_env, drop_database, project_env, require_command, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "Update Service"
@@ -367,7 +367,10 @@ def test_update_from_the_previous_release(
     # Nothing else differs from a project rendered from the new release today.
     fresh = render(history, tmp_path / "fresh", history.current)
     assert_same_files(files(project), files(fresh))
-    assert (project / ".env").read_bytes() == env_before
+    env_after = (project / ".env").read_bytes()
+    assert env_after.startswith(env_before)
+    added = [line.split(b"=", 1)[0].decode() for line in env_after[len(env_before):].splitlines() if line.strip()]
+    assert added == list(switch.env_added), added
     checks(project, project_env()).run_all(migrate=False)
 
 
@@ -533,7 +536,10 @@ def test_update_keeps_the_projects_own_changes(
     for name, anchor, added in OWN_LINES:
         assert (added + anchor).encode() in updated[name], f"{name} lost {added!r}"
     assert OWN_DESCRIPTION.encode() in updated["README.md"]
-    assert (project / ".env").read_bytes() == env_before
+    env_after = (project / ".env").read_bytes()
+    assert env_after.startswith(env_before)
+    added = [line.split(b"=", 1)[0].decode() for line in env_after[len(env_before):].splitlines() if line.strip()]
+    assert added == list(switch.env_added), added
     # ...and so do the template's changes.
     readme = updated["README.md"].decode()
     assert readme.index("## Catalog") < readme.index(README_MARKER) < readme.index("## Updating")
@@ -604,6 +610,8 @@ class Switch:
     # Migrate the project's (SQLite) database before the update: the new version's
     # migrations must then apply on top of it.
     migrate_first: bool = False
+    # Settings the new answer needs, appended to .env (whose existing lines stay as they were).
+    env_added: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.answer}={self.before}->{self.after}"
@@ -614,6 +622,9 @@ class Switch:
 SWITCHES = [
     Switch("database", "sqlite", "postgresql", output=("write_env: .env sets DATABASE__URL to a sqlite URL",)),
     Switch("include_users", False, True, migrate_first=True),
+    # A broker for a project already in use: its revision (delivery_failures) on top of the
+    # existing database, its settings appended to .env, and its tests on this machine's broker.
+    Switch("message_broker", "none", "rabbitmq", migrate_first=True, env_added=("BROKER__URL",)),
 ]
 
 
@@ -648,7 +659,10 @@ def test_turning_an_option_on_later(
     local = (".venv/", "uv.lock", f"{PACKAGE}.db")
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(fresh))
-    assert (project / ".env").read_bytes() == env_before
+    env_after = (project / ".env").read_bytes()
+    assert env_after.startswith(env_before)
+    added = [line.split(b"=", 1)[0].decode() for line in env_after[len(env_before):].splitlines() if line.strip()]
+    assert added == list(switch.env_added), added
     for expected in switch.output:
         assert expected in output, output
 
@@ -656,6 +670,7 @@ def test_turning_an_option_on_later(
     if answers["database"] == "postgresql":
         # .env still names the SQLite file (it is never rewritten); the environment wins.
         extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/update_{uuid.uuid4().hex[:12]}"
+    extra.update(broker_env(answers))
     env = project_env(**extra)
     try:
         checks(project, env).run_all(migrate=True)
