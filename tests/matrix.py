@@ -18,8 +18,11 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# Beyond this many combinations the fast tier renders a 3-wise covering array instead.
+# Beyond this many combinations the fast tier renders a covering array instead: every pair
+# of values of any two questions, and every triple of values of the questions that shape the
+# delivery files together (CI services, compose services, images), where three answers meet.
 MAX_FULL_PRODUCT = 256
+DELIVERY_QUESTIONS = ("python_version", "database", "message_broker", "ci", "docker")
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,18 @@ def all_combinations() -> list[dict[str, Any]]:
 
 
 @cache
-def _covering_array(strength: int) -> tuple[tuple[tuple[str, Any], ...], ...]:
+def _covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> tuple[tuple[tuple[str, Any], ...], ...]:
     dims = dimensions()
     names = [dimension.name for dimension in dims]
     if len(dims) <= strength:
         return tuple(tuple(row.items()) for row in all_combinations())
     groups = list(itertools.combinations(range(len(names)), strength))
+    if triples_of:
+        groups += [
+            group
+            for group in itertools.combinations(range(len(names)), 3)
+            if all(names[i] in triples_of for i in group)
+        ]
 
     def covered_by(row: dict[str, Any]) -> frozenset[tuple[tuple[str, Any], ...]]:
         return frozenset(tuple((names[i], row[names[i]]) for i in group) for group in groups)
@@ -112,9 +121,10 @@ def _covering_array(strength: int) -> tuple[tuple[tuple[str, Any], ...], ...]:
     return tuple(tuple(row.items()) for row in chosen)
 
 
-def covering_array(strength: int) -> list[dict[str, Any]]:
-    """A greedy t-wise covering array: each `strength`-tuple of values appears in some row."""
-    return [dict(row) for row in _covering_array(strength)]
+def covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """A greedy covering array: each `strength`-tuple of values appears in some row, and
+    each triple of values of the questions in `triples_of`."""
+    return [dict(row) for row in _covering_array(strength, triples_of)]
 
 
 def pairwise() -> list[dict[str, Any]]:
@@ -123,7 +133,9 @@ def pairwise() -> list[dict[str, Any]]:
 
 def fast_tier_rows() -> list[dict[str, Any]]:
     rows = all_combinations()
-    return rows if len(rows) <= MAX_FULL_PRODUCT else covering_array(3)
+    if len(rows) <= MAX_FULL_PRODUCT:
+        return rows
+    return covering_array(2, tuple(name for name in DELIVERY_QUESTIONS if name in questions()))
 
 
 def label(row: dict[str, Any]) -> str:
