@@ -212,10 +212,8 @@ def test_two_instances_on_one_broker_handle_each_event_once(
         recipients = [line for instance in instances for line in instance.output().splitlines() if line.startswith("To: scale-")]
         assert sorted(recipients) == sorted(f"To: scale-{n}@example.com" for n in range(REGISTRATIONS)), sent
         request.node.user_properties.append(("detail", f"{broker}: verification emails sent by instance 1/2: {sent[0]}/{sent[1]}"))
-        for number, instance in enumerate(instances, start=1):
-            tolerated = check_logged_errors(instance.output())
-            if tolerated:
-                request.node.user_properties.append(("detail", f"{broker}: instance {number}: {tolerated} x {NATS_FETCH_TIMEOUT}"))
+        for instance in instances:
+            check_logged_errors(instance.output())
     finally:
         for instance in instances:
             instance.stop()
@@ -223,26 +221,13 @@ def test_two_instances_on_one_broker_handle_each_event_once(
         drop_broker_topology(root, env, PACKAGE)
 
 
-# FastStream 0.7.8 suppresses nats-py's own TimeoutError around a pull subscription's fetch,
-# while nats-py 2.16 raises the built-in one when a fetch's deadline runs out: FastStream's
-# supervisor logs it at ERROR and restarts the fetch loop, and nothing is lost. Counted and
-# shown in the run's summary, not failed on.
-NATS_FETCH_TIMEOUT = "FastStream supervisor restarted a NATS pull fetch after a TimeoutError"
-
-
-def check_logged_errors(output: str) -> int:
-    """No error was logged and no traceback printed, apart from the known NATS fetch timeout
-    (returns how many of those there were)."""
-    tolerated = 0
+def check_logged_errors(output: str) -> None:
+    """No error was logged and no traceback printed (the rendered project pins nats-py below
+    2.15, whose fetch timeouts FastStream 0.7 logs as errors every idle second)."""
     for line in output.splitlines():
         if not line.startswith("{"):
             assert "Traceback" not in line, output[-4000:]
             continue
         record = json.loads(line)
-        if record.get("level") not in {"error", "critical"}:
-            continue
-        if "raised an exception, retrying" in record["event"] and record.get("exception", "").endswith("\nTimeoutError") and "nats" in record.get("exception", ""):
-            tolerated += 1
-            continue
-        pytest.fail(f"an error was logged: {line}", pytrace=False)
-    return tolerated
+        if record.get("level") in {"error", "critical"}:
+            pytest.fail(f"an error was logged: {line}", pytrace=False)
