@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import uuid
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests import matrix
 
 # Helpers whose plain `assert`s should explain themselves like the tests' own.
 pytest.register_assert_rewrite("tests.delivery", "tests.validate", "tests.rehearsal")
@@ -31,10 +37,34 @@ def require_command(name: str) -> str:
 
 def project_env(**extra: str) -> dict[str, str]:
     """The environment for commands inside a rendered project: no venv or settings leaking in."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "PYTEST_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "BROKER__", "TEST_BROKER_", "PYTEST_"))}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.update(extra)
     return env
+
+
+def require_service(name: str, port: int) -> None:
+    """A service of this machine (and CI) on 127.0.0.1: unreachable fails, naming it."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+    except OSError as exc:
+        pytest.fail(f"{name} is needed on 127.0.0.1:{port} (see .ci/run) and does not answer: {exc}", pytrace=False)
+
+
+def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, str]:
+    """The settings that point a rendered project at this machine's broker for its answers:
+    BROKER__URL for the app and its commands, TEST_BROKER_URL for its test suite, and a
+    BROKER__PREFIX of its own so runs in parallel (xdist workers) never share a queue.
+    Kafka has no server here: the project's tests use FastStream's TestKafkaBroker."""
+    service = matrix.REAL_BROKERS.get(answers.get("message_broker", "none"))
+    if service is None:
+        return {}
+    require_service(service.name, service.port)
+    return {
+        "BROKER__URL": service.url,
+        "BROKER__PREFIX": prefix or f"tpl-{uuid.uuid4().hex[:12]}",
+        "TEST_BROKER_URL": service.url,
+    }
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -50,15 +80,32 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
+    brokers: dict[str, list[str]] = {}
+    details: list[str] = []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        for key, steps in getattr(report, "user_properties", ()):
+        for key, value in getattr(report, "user_properties", ()):
             if key == "timings" and report.when == "call":
-                total = sum(seconds for _, seconds in steps)
-                detail = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps)
+                total = sum(seconds for _, seconds in value)
+                detail = ", ".join(f"{name} {seconds:.1f}" for name, seconds in value)
                 lines.append(f"{report.nodeid.split('[')[-1].rstrip(']')}: {total:.0f}s ({detail})")
+            if key == "broker" and report.when == "call":
+                brokers.setdefault(value, []).append(f"{report.outcome}: {report.nodeid}")
+            if key == "detail" and report.when == "call":
+                details.append(value)
     if lines:
         terminalreporter.section("rendered projects: seconds per check")
         for line in sorted(lines):
+            terminalreporter.write_line(line)
+    if brokers:
+        # What each message broker really ran against (Kafka: FastStream's test broker only).
+        terminalreporter.section("rendered projects: message brokers")
+        for note in sorted(brokers):
+            terminalreporter.write_line(note)
+            for line in sorted(brokers[note]):
+                terminalreporter.write_line(f"  {line}")
+    if details:
+        terminalreporter.section("rendered projects: details")
+        for line in sorted(details):
             terminalreporter.write_line(line)
 
 
@@ -79,3 +126,31 @@ def drop_database(root: Path, env: dict[str, str], url: str) -> None:
         [require_command("uv"), "run", "python", "-c", drop],
         cwd=root, env=env, check=False, capture_output=True, timeout=120,
     )
+
+
+def drop_broker_topology(root: Path, env: dict[str, str], package: str) -> None:
+    """Remove what a run declared on this machine's broker under its BROKER__PREFIX, with the
+    project's own test helper. Best effort: leftovers are clutter, never wrong results."""
+    if "BROKER__PREFIX" not in env or not (root / ".venv").exists():
+        return
+    script = (
+        "import asyncio\n"
+        f"from {package}.container import create_container\n"
+        f"from {package}.settings import load_settings\n"
+        f"from {package}.shared.application.registry import Handlers\n"
+        "from tests.support.broker import drop_topology\n"
+        "async def main():\n"
+        "    settings = load_settings()\n"
+        "    container = create_container(settings)\n"
+        "    try:\n"
+        "        await drop_topology(settings.broker, await container.get(Handlers))\n"
+        "    finally:\n"
+        "        await container.close()\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [require_command("uv"), "run", "python", "-c", script],
+        cwd=root, env={**env, "PYTHONPATH": str(root)}, check=False, capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode != 0:
+        warnings.warn(f"could not remove {env['BROKER__PREFIX']} from the broker: {result.stderr[-2000:]}", stacklevel=2)

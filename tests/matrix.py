@@ -18,8 +18,31 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# Beyond this many combinations the fast tier renders a 3-wise covering array instead.
+# Beyond this many combinations the fast tier renders a covering array instead: every pair
+# of values of any two questions, and every triple of values of the questions that shape the
+# delivery files together (CI services, compose services, images), where three answers meet.
 MAX_FULL_PRODUCT = 256
+DELIVERY_QUESTIONS = ("python_version", "database", "message_broker", "ci", "docker")
+
+
+@dataclass(frozen=True)
+class BrokerService:
+    """A message broker the rendered projects' checks run against, on this machine and CI."""
+
+    name: str
+    url: str  # BROKER__URL for the rendered project (127.0.0.1: no IPv6 surprise)
+    port: int
+
+
+# The `message_broker` values tested against a real server on 127.0.0.1.
+REAL_BROKERS = {
+    "rabbitmq": BrokerService("RabbitMQ", "amqp://guest:guest@127.0.0.1:5672/", 5672),
+    "redis": BrokerService("Redis", "redis://127.0.0.1:6379/0", 6379),
+    "nats": BrokerService("NATS JetStream", "nats://127.0.0.1:4222", 4222),
+}
+# The values with no server anywhere in the suite: the rendered project's tests use
+# FastStream's in-memory test broker, and no test claims that a real one ran.
+TEST_BROKER_ONLY = {"kafka": "TestKafkaBroker"}
 
 
 @dataclass(frozen=True)
@@ -66,31 +89,42 @@ def all_combinations() -> list[dict[str, Any]]:
     return rows
 
 
-def covering_array(strength: int) -> list[dict[str, Any]]:
-    """A greedy t-wise covering array: each `strength`-tuple of values appears in some row."""
+@cache
+def _covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> tuple[tuple[tuple[str, Any], ...], ...]:
     dims = dimensions()
     names = [dimension.name for dimension in dims]
     if len(dims) <= strength:
-        return all_combinations()
+        return tuple(tuple(row.items()) for row in all_combinations())
+    groups = list(itertools.combinations(range(len(names)), strength))
+    if triples_of:
+        groups += [
+            group
+            for group in itertools.combinations(range(len(names)), 3)
+            if all(names[i] in triples_of for i in group)
+        ]
+
+    def covered_by(row: dict[str, Any]) -> frozenset[tuple[tuple[str, Any], ...]]:
+        return frozenset(tuple((names[i], row[names[i]]) for i in group) for group in groups)
+
     uncovered: set[tuple[tuple[str, Any], ...]] = set()
-    for group in itertools.combinations(dims, strength):
-        for values in itertools.product(*(d.values for d in group)):
-            uncovered.add(tuple(zip((d.name for d in group), values, strict=True)))
-    candidates = all_combinations()
-
-    def covered_by(row: dict[str, Any]) -> set[tuple[tuple[str, Any], ...]]:
-        return {
-            tuple((name, row[name]) for name in group)
-            for group in itertools.combinations(names, strength)
-        }
-
+    for group in groups:
+        for values in itertools.product(*(dims[i].values for i in group)):
+            uncovered.add(tuple(zip((names[i] for i in group), values, strict=True)))
+    # Each candidate's tuples computed once (the greedy loop only intersects sets).
+    candidates = [(row, covered_by(row)) for row in all_combinations()]
     chosen = [defaults()]
     uncovered -= covered_by(chosen[0])
     while uncovered:
-        best = max(candidates, key=lambda row: len(covered_by(row) & uncovered))
+        best, tuples = max(candidates, key=lambda candidate: len(candidate[1] & uncovered))
         chosen.append(best)
-        uncovered -= covered_by(best)
-    return chosen
+        uncovered -= tuples
+    return tuple(tuple(row.items()) for row in chosen)
+
+
+def covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """A greedy covering array: each `strength`-tuple of values appears in some row, and
+    each triple of values of the questions in `triples_of`."""
+    return [dict(row) for row in _covering_array(strength, triples_of)]
 
 
 def pairwise() -> list[dict[str, Any]]:
@@ -99,10 +133,37 @@ def pairwise() -> list[dict[str, Any]]:
 
 def fast_tier_rows() -> list[dict[str, Any]]:
     rows = all_combinations()
-    return rows if len(rows) <= MAX_FULL_PRODUCT else covering_array(3)
+    if len(rows) <= MAX_FULL_PRODUCT:
+        return rows
+    return covering_array(2, tuple(name for name in DELIVERY_QUESTIONS if name in questions()))
 
 
 def label(row: dict[str, Any]) -> str:
-    """A readable test id: only the answers that differ from the defaults."""
-    changed = [f"{name}={value}" for name, value in row.items() if defaults()[name] != value]
+    """A readable test id: only the answers that differ from the defaults; a broker tested
+    without a server says so (`message_broker=kafka(TestKafkaBroker)`)."""
+    changed = []
+    for name, value in row.items():
+        if defaults()[name] != value:
+            note = TEST_BROKER_ONLY.get(value) if name == "message_broker" else None
+            changed.append(f"{name}={value}({note})" if note else f"{name}={value}")
     return ",".join(changed) or "defaults"
+
+
+def broker_note(row: dict[str, Any]) -> str | None:
+    """What the rendered project's broker ran against, in words; None without a broker."""
+    value = row.get("message_broker", "none")
+    if value in REAL_BROKERS:
+        service = REAL_BROKERS[value]
+        return f"{value}: a real {service.name} server on 127.0.0.1:{service.port}"
+    if value in TEST_BROKER_ONLY:
+        return f"{value}: FastStream's {TEST_BROKER_ONLY[value]} (in memory); no {value.title()} server ran"
+    return None
+
+
+if __name__ == "__main__":  # `python -m tests.matrix`: the rows each tier renders
+    fast, full = fast_tier_rows(), pairwise()
+    print(f"{len(dimensions())} questions, {len(all_combinations())} combinations")
+    print(f"fast tier: {len(fast)} rows; full tier (pairwise): {len(full)} rows")
+    for row in full:
+        note = broker_note(row)
+        print(f"  {label(row)}" + (f"  [{note}]" if note else ""))

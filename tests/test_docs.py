@@ -33,7 +33,7 @@ def mkdocs_build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
     result = mkdocs_build(ROOT / "mkdocs.yml", tmp_path / "site")
     assert result.returncode == 0, result.stdout + result.stderr
-    for page in ("index", "questions", "architecture", "adding-a-module", "security", "updating", "commands", "performance", "development"):
+    for page in ("index", "questions", "architecture", "adding-a-module", "security", "updating", "commands", "scaling", "performance", "development"):
         assert (tmp_path / "site" / page.replace("index", "") / "index.html").is_file(), page
     assert 'class="mermaid"' in (tmp_path / "site" / "architecture" / "index.html").read_text()
 

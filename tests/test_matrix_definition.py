@@ -29,3 +29,15 @@ def test_every_value_appears_in_the_full_tier() -> None:
     rows = matrix.pairwise()
     for dimension in matrix.dimensions():
         assert {row[dimension.name] for row in rows} == set(dimension.values)
+
+
+def test_the_fast_tier_covers_every_pair_and_the_delivery_questions_triples() -> None:
+    rows = matrix.fast_tier_rows()
+    assert rows[0] == matrix.defaults()
+    dimensions = {dimension.name: dimension for dimension in matrix.dimensions()}
+    assert set(matrix.DELIVERY_QUESTIONS) <= set(dimensions), "DELIVERY_QUESTIONS names a question copier.yml lacks"
+    groups = list(itertools.combinations(dimensions.values(), 2))
+    groups += list(itertools.combinations([dimensions[name] for name in matrix.DELIVERY_QUESTIONS], 3))
+    for group in groups:
+        for values in itertools.product(*(dimension.values for dimension in group)):
+            assert any(all(row[d.name] == v for d, v in zip(group, values, strict=True)) for row in rows), values

@@ -7,10 +7,12 @@ contracts, migrations up/check/down/up, its test suite (coverage at least 90%), 
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,8 +23,7 @@ import yaml
 from pytest_copier.plugin import CopierFixture
 
 from tests import delivery, matrix, rehearsal
-from tests.conftest import drop_database, project_env, require_command, run
-
+from tests.conftest import broker_env, drop_broker_topology, drop_database, project_env, require_command, run
 
 
 def free_port() -> int:
@@ -59,10 +60,15 @@ def test_rendered_project_passes_its_own_checks(
     if answers["database"] == "postgresql":
         database = f"matrix_{uuid.uuid4().hex[:12]}"
         extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
+    # A real broker on 127.0.0.1 with a prefix of this run's own; none for kafka.
+    extra.update(broker_env(answers))
     env = project_env(**extra)
     steps: list[tuple[str, float]] = []
     # Reported per combination at the end of the run (works across xdist workers).
     request.node.user_properties.append(("timings", steps))
+    if note := matrix.broker_note(answers):
+        request.node.user_properties.append(("broker", note))
+    without_server = answers["message_broker"] in matrix.TEST_BROKER_ONLY
 
     def step(name: str, *command: str, timeout: float = 900) -> None:
         started = time.perf_counter()
@@ -79,25 +85,56 @@ def test_rendered_project_passes_its_own_checks(
         check_named_tools_exist(root, answers)
 
         started = time.perf_counter()
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [uv, "run", "uvicorn", f"{package}.main:app", "--port", str(port)],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        try:
-            assert wait_ready(f"http://127.0.0.1:{port}/health/ready", server) == 200
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-        steps.append(("serve /health/ready", time.perf_counter() - started))
+        server_command = [uv, "run", "uvicorn", f"{package}.main:app", "--port", str(free_port())]
+        if without_server:
+            # No Kafka server anywhere in this suite: the app must refuse to start without
+            # its broker (a closed loopback port), never report itself ready.
+            refuse_to_start(server_command, root, {**env, "BROKER__URL": f"127.0.0.1:{free_port()}"})
+            steps.append(("serve refuses to start without a Kafka server", time.perf_counter() - started))
+        else:
+            server = subprocess.Popen(  # noqa: S603 - fixed arguments
+                server_command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            try:
+                assert wait_ready(f"http://127.0.0.1:{server_command[-1]}/health/ready", server) == 200
+            finally:
+                server.terminate()
+                server.wait(timeout=15)
+            steps.append(("serve /health/ready", time.perf_counter() - started))
 
         if answers["docker"]:
             started = time.perf_counter()
-            rehearse_image(root, tmp_path / "image", answers, env)
+            rehearse_image(root, tmp_path / "image", answers, env, serve=not without_server)
             steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
     finally:
+        drop_broker_topology(root, env, package)
         if database:
             drop_database(root, env, extra["DATABASE__URL"])
+
+
+def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None:
+    """Without its broker the app never reports itself ready: it refuses to start, or it
+    serves with `/health/ready` answering 503 and naming the broker."""
+    server = subprocess.Popen(  # noqa: S603 - fixed arguments
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{command[-1]}/health/ready"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                    pytest.fail(f"ready ({response.status}) without a broker", pytrace=False)
+            except urllib.error.HTTPError as error:
+                body = json.loads(error.read())
+                assert error.code == 503 and body["checks"]["broker"] == "unavailable", body
+                return
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+    assert server.returncode not in (0, None) and "Application startup failed" in output, output[-4000:]
 
 
 def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
@@ -117,7 +154,7 @@ def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
         assert (root / ".venv" / "bin" / executable).is_file(), f"`uv run {executable}` names nothing `uv sync` installed"
 
 
-def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[str, str]) -> None:
+def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[str, str], *, serve: bool = True) -> None:
     image = rehearsal.build(root, where, env, python=f"python{answers['python_version']}")
     app = image.fs / "app"
     assert not (app / "src").exists() and not (app / "tests").exists(), "the runtime image holds sources or tests"
@@ -135,11 +172,17 @@ def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[s
     container_env["SECURITY__SECRET_KEY"] = secret.split("=", 1)[1]
     if answers["database"] == "postgresql":
         container_env["DATABASE__URL"] = env["DATABASE__URL"]
+    # The broker host exists only in compose too: this machine's broker stands in for it.
+    for name in ("BROKER__URL", "BROKER__PREFIX"):
+        if name in env:
+            container_env[name] = env[name]
     assert not (image.workdir / ".env").exists()
 
     # compose.yaml's one-off migrate service: the entry point with its command.
     migrate = rehearsal.resolve(image, image.entrypoint + compose["services"]["migrate"]["command"])
     run(migrate, cwd=image.workdir, env=container_env)
+    if not serve:
+        return  # no server for this broker here (Kafka): the serve step showed the app refuses
 
     # The server as the image starts it, on a free loopback port instead of 0.0.0.0:8000.
     port = str(free_port())

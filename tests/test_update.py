@@ -35,12 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 from copier import run_copy
 from packaging.version import InvalidVersion, Version
 
-from tests.conftest import drop_database, project_env, require_command, run
+from tests import matrix
+from tests.conftest import broker_env, drop_database, project_env, require_command, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "Update Service"
@@ -133,10 +135,19 @@ def as_prerelease_spelling(tree: Path) -> None:
 
 
 def template_head() -> str:
-    """The one head of the template's Alembic history (revisions the template renders)."""
+    """The one head of the template's Alembic history, as the default answers render it
+    (a revision whose file name is a condition, `{% if message_broker != 'none' %}...`, is
+    only there when it holds; a `.jinja` revision is rendered with those answers)."""
     revisions: dict[str, str | None] = {}
-    for path in (ROOT / "template" / "migrations" / "versions").glob("*.py*"):
+    jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    answers = matrix.defaults()
+    for path in (ROOT / "template" / "migrations" / "versions").iterdir():
+        name = jinja.from_string(path.name).render(answers).removesuffix(".jinja")
+        if not name.endswith(".py"):
+            continue
         text = path.read_text()
+        if path.name.endswith(".jinja"):
+            text = jinja.from_string(text).render(answers)
         revision = re.search(r'^revision: str = "(\w+)"', text, re.M)
         down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.M)
         assert revision and down, f"{path.name}: no revision/down_revision lines"
@@ -610,6 +621,8 @@ class Switch:
     # Migrate the project's (SQLite) database before the update: the new version's
     # migrations must then apply on top of it.
     migrate_first: bool = False
+    # Settings the new answer needs, appended to .env (whose existing lines stay as they were).
+    env_added: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.answer}={self.before}->{self.after}"
@@ -620,6 +633,9 @@ class Switch:
 SWITCHES = [
     Switch("database", "sqlite", "postgresql", output=("write_env: .env sets DATABASE__URL to a sqlite URL",)),
     Switch("include_users", False, True, migrate_first=True),
+    # A broker for a project already in use: its revision (delivery_failures) on top of the
+    # existing database, its settings appended to .env, and its tests on this machine's broker.
+    Switch("message_broker", "none", "rabbitmq", migrate_first=True, env_added=("BROKER__URL",)),
 ]
 
 
@@ -654,7 +670,10 @@ def test_turning_an_option_on_later(
     local = (".venv/", "uv.lock", f"{PACKAGE}.db")
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(fresh))
-    assert (project / ".env").read_bytes() == env_before
+    env_after = (project / ".env").read_bytes()
+    assert env_after.startswith(env_before)
+    added = [line.split(b"=", 1)[0].decode() for line in env_after[len(env_before):].splitlines() if line.strip()]
+    assert added == list(switch.env_added), added
     for expected in switch.output:
         assert expected in output, output
 
@@ -662,6 +681,7 @@ def test_turning_an_option_on_later(
     if answers["database"] == "postgresql":
         # .env still names the SQLite file (it is never rewritten); the environment wins.
         extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/update_{uuid.uuid4().hex[:12]}"
+    extra.update(broker_env(answers))
     env = project_env(**extra)
     try:
         checks(project, env).run_all(migrate=True)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests import delivery
+from tests import delivery, matrix
 
 BIN = Path(sys.executable).parent
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -108,7 +108,16 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
         ci = yaml.safe_load((github / "workflows" / "ci.yml").read_text())
         checks = ci["jobs"]["checks"]
         check_commands_are_full_tier_checks(delivery.uv_run_commands(delivery.github_scripts(ci)), package, "ci.yml")
-        assert ("services" in checks) == (answers["database"] == "postgresql")
+        broker = answers["message_broker"]
+        services = set(checks.get("services", {}))
+        # NATS needs --jetstream, which a service container cannot take: a step starts it.
+        expected = {"postgres"} if answers["database"] == "postgresql" else set()
+        expected |= {broker} if broker in {"rabbitmq", "redis"} else set()
+        assert services == expected, services
+        started = [step for step in checks["steps"] if "nats:" in step.get("run", "")]
+        assert len(started) == (broker == "nats")
+        assert all("--jetstream" in step["run"] for step in started)
+        check_ci_broker_env(checks.get("env", {}), broker, host="localhost")
         assert ("image" in ci["jobs"]) == answers["docker"]
         assert any(step.get("uses", "").startswith("astral-sh/setup-uv@") and step["with"]["enable-cache"] for step in checks["steps"])
         schedule = yaml.safe_load((github / "workflows" / "template-update.yml").read_text())
@@ -123,10 +132,30 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
         check_uv_run_tools(delivery.uv_run_commands(delivery.gitlab_scripts(pipeline)), pyproject, ".gitlab-ci.yml")
         checks = delivery.uv_run_commands([str(line) for line in pipeline["checks"]["script"]])
         check_commands_are_full_tier_checks(checks, package, ".gitlab-ci.yml")
-        assert ("services" in pipeline["checks"]) == (answers["database"] == "postgresql")
+        broker = answers["message_broker"]
+        services = {service["alias"] for service in pipeline["checks"].get("services", [])}
+        expected = {"postgres"} if answers["database"] == "postgresql" else set()
+        expected |= {broker} if broker in matrix.REAL_BROKERS else set()
+        assert services == expected, services
+        for service in pipeline["checks"].get("services", []):
+            if service["alias"] == "nats":
+                assert "--jetstream" in service["command"]
+        check_ci_broker_env(pipeline["checks"].get("variables", {}), broker, host=broker)
         assert ("container-image" in pipeline) == answers["docker"]
         assert pipeline["default"]["image"].endswith(f"python{answers['python_version']}-bookworm")
         assert pipeline["template-update"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+
+
+def check_ci_broker_env(env: dict[str, str], broker: str, host: str) -> None:
+    """The test job points the app and its tests at the broker service; Kafka has none (the
+    project's tests use FastStream's TestKafkaBroker)."""
+    if broker in matrix.REAL_BROKERS:
+        url = env["BROKER__URL"]
+        assert env["TEST_BROKER_URL"] == url
+        assert url.split("://", 1)[0] == matrix.REAL_BROKERS[broker].url.split("://", 1)[0], url
+        assert f"@{host}:" in url or f"//{host}:" in url, url
+    else:
+        assert "BROKER__URL" not in env and "TEST_BROKER_URL" not in env, env
 
 
 def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> None:
@@ -165,12 +194,24 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
 
     compose = yaml.safe_load(compose_text)
     services = compose["services"]
-    assert set(services) == {"migrate", "app", "mailpit"} | ({"db"} if answers["database"] == "postgresql" else set())
+    broker = answers["message_broker"]
+    expected = {"migrate", "app", "mailpit"} | ({"db"} if answers["database"] == "postgresql" else set())
+    assert set(services) == expected | ({broker} if broker != "none" else set())
     assert services["migrate"]["command"] == ["migrate"]
     assert services["app"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     for name in ("migrate", "app"):
         environment = services[name]["environment"]
         assert environment["MAIL__SMTP_HOST"] == "mailpit" and environment["MAIL__SMTP_PORT"] == "1025"
+    if broker == "none":
+        assert "BROKER__URL" not in services["app"]["environment"]
+    else:
+        # The app reaches the broker service by its name and waits until it is healthy.
+        assert services["app"]["depends_on"][broker] == {"condition": "service_healthy"}
+        assert broker not in services["migrate"].get("depends_on", {})
+        assert services[broker]["healthcheck"]["test"]
+        assert re.match(rf"^(\w+://)?([^@/]+@)?{broker}:\d+(/|$)", services["app"]["environment"]["BROKER__URL"])
+        if broker == "nats":
+            assert "--jetstream" in services[broker]["command"]
     if answers["database"] == "postgresql":
         assert "@db:5432/" in services["app"]["environment"]["DATABASE__URL"]
         assert services["db"]["healthcheck"]["test"]
