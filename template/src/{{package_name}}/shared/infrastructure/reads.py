@@ -8,9 +8,11 @@ everything that writes, go through the unit of work.
 
 On PostgreSQL a SELECT is compiled once and sent through the pooled connection's asyncpg
 driver itself: SQLAlchemy's per-execution machinery (execution context, result objects, the
-greenlet bridge) cost twice the driver's own work on these reads (docs/performance.md). The
-pool is still SQLAlchemy's, so connections stay bounded and shared with the unit of work,
-and every value still passes through its column type's bind and result processing.
+greenlet bridge) cost about three times the driver's own work on these reads
+(docs/performance.md). The pool is still SQLAlchemy's, so connections stay bounded and
+shared with the unit of work, and every value still passes through its column type's bind
+and result processing. What SQLAlchemy adds around execution is absent on that path: its
+events (and instrumentation built on them) do not see these reads, and errors are asyncpg's.
 """
 
 from collections.abc import Callable, Mapping, Sequence
