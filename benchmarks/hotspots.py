@@ -35,13 +35,20 @@ def main() -> None:
         stack, _, count = line.rpartition(" ")
         samples = int(count)
         # py-spy's frames read `function (path/to/file.py:line)`; keep function and short file.
-        frames = [re.sub(r" \(.*?([^/]+/[^/]+\.py)(?::\d+)?\)", r" (\1)", frame) for frame in stack.split(";")]
+        frames = [
+            re.sub(r" \(.*?([^/]+/[^/]+\.py)(?::\d+)?\)", r" (\1)", frame)
+            for frame in stack.split(";")
+        ]
         total += samples
         for frame in set(frames):
             inclusive[frame] += samples
         exclusive[frames[-1]] += samples
         packages[package_of(stack.split(";")[-1])] += samples
-    for title, counter in (("by package, exclusive", packages), ("inclusive", inclusive), ("exclusive", exclusive)):
+    for title, counter in (
+        ("by package, exclusive", packages),
+        ("inclusive", inclusive),
+        ("exclusive", exclusive),
+    ):
         print(f"--- {title} (% of {total} samples)")
         rows = [(frame, n) for frame, n in counter.most_common() if args.grep in frame]
         for frame, n in rows[: args.top]:

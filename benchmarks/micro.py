@@ -37,13 +37,26 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 async def call(
-    app: ASGIApp, method: str, path: str, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+    app: ASGIApp,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[int, bytes]:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"bench"), (b"content-type", b"application/json"), *(headers or [])],
-        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"content-type", b"application/json"), *(headers or [])],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
     sent = False
     status = 0
@@ -68,8 +81,15 @@ async def call(
     return status, b"".join(chunks)
 
 
-async def measure(name: str, app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]], n: int,
-                  profile: bool) -> float:
+async def measure(
+    name: str,
+    app: ASGIApp,
+    method: str,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    n: int,
+    profile: bool,
+) -> float:
     async def one() -> None:
         status, body = await call(app, method, path, headers=headers)
         assert status == 200, (status, body)
@@ -112,7 +132,7 @@ async def main() -> None:
 
     app = main_module.create_app(settings)
     # Log lines go nowhere here: the server's cost of writing them is in the wrk benchmark.
-    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # noqa: SIM115, PTH123
+    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # noqa: SIM115, ASYNC230 - set up once, before timing
     import baseline_app
 
     database = url.rsplit("/", 1)[1]
@@ -120,11 +140,17 @@ async def main() -> None:
     async with app.router.lifespan_context(app), base.router.lifespan_context(base):
         email = f"micro-{uuid.uuid4().hex[:8]}@example.com"
         credentials = json.dumps({"email": email, "password": PASSWORD}).encode()
-        register = json.dumps({"email": email, "password": PASSWORD, "confirm_password": PASSWORD}).encode()
+        register = json.dumps(
+            {"email": email, "password": PASSWORD, "confirm_password": PASSWORD}
+        ).encode()
         status, _ = await call(app, "POST", "/v1/auth/register", register)
         assert status in (201, 202)
-        connection = await asyncpg.connect(f"postgresql://{url.split('://', 1)[1].rsplit('/', 1)[0]}/{database}")
-        await connection.execute("UPDATE auth_accounts SET is_verified = true WHERE email = $1", email)
+        connection = await asyncpg.connect(
+            f"postgresql://{url.split('://', 1)[1].rsplit('/', 1)[0]}/{database}"
+        )
+        await connection.execute(
+            "UPDATE auth_accounts SET is_verified = true WHERE email = $1", email
+        )
         await connection.close()
         status, body = await call(app, "POST", "/v1/auth/login", credentials)
         assert status == 200, body
@@ -133,12 +159,18 @@ async def main() -> None:
             if (await call(app, "GET", "/v1/users/me", headers=bearer))[0] == 200:
                 break
             await asyncio.sleep(0.1)
-        await measure("baseline GET /select-1", base, "GET", "/select-1", [], args.requests, args.profile)
+        await measure(
+            "baseline GET /select-1", base, "GET", "/select-1", [], args.requests, args.profile
+        )
         await measure("GET /health/live", app, "GET", "/health/live", [], args.requests, False)
         for extra in os.environ.get("MICRO_EXTRA", "").split():
             await measure(f"GET {extra}", app, "GET", extra, bearer, args.requests, False)
-        await measure("GET /v1/auth/me", app, "GET", "/v1/auth/me", bearer, args.requests, args.profile)
-        await measure("GET /v1/users/me", app, "GET", "/v1/users/me", bearer, args.requests, args.profile)
+        await measure(
+            "GET /v1/auth/me", app, "GET", "/v1/auth/me", bearer, args.requests, args.profile
+        )
+        await measure(
+            "GET /v1/users/me", app, "GET", "/v1/users/me", bearer, args.requests, args.profile
+        )
 
 
 if __name__ == "__main__":

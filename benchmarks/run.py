@@ -113,7 +113,7 @@ class Server:
         """Start and wait for `/health/ready`; returns the seconds from launch to ready."""
         with self.log.open("ab") as out:
             started = time.perf_counter()
-            self.process = subprocess.Popen(  # noqa: S603 - our own command line
+            self.process = subprocess.Popen(
                 self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = started + timeout
@@ -185,9 +185,11 @@ def peak_rss(server: Server) -> Iterator[Callable[[], float]]:
 @contextmanager
 def database_connections(python: Path, database: str) -> Iterator[Callable[[], tuple[int, int]]]:
     """The most (and the last) connections to `database` in pg_stat_activity while the block runs."""
-    watcher = subprocess.Popen(  # noqa: S603
+    watcher = subprocess.Popen(
         [str(python), str(HERE / "db_helper.py"), "watch", ADMIN_DSN, database],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     result = [(0, 0)]
     try:
@@ -200,7 +202,9 @@ def database_connections(python: Path, database: str) -> Iterator[Callable[[], t
 
 
 @contextmanager
-def latency_probe(port: int, path: str, interval: float = 0.02) -> Iterator[Callable[[], list[float]]]:
+def latency_probe(
+    port: int, path: str, interval: float = 0.02
+) -> Iterator[Callable[[], list[float]]]:
     """GET `path` every `interval` seconds on one keep-alive connection while the block runs;
     yields the latencies (ms). It shows whether the event loop keeps answering."""
     latencies: list[float] = []
@@ -237,10 +241,21 @@ def latency_probe(port: int, path: str, interval: float = 0.02) -> Iterator[Call
 
 def wrk(port: int, path: str, mode: str, data: Path, seconds: int) -> dict[str, float]:
     argv = [
-        *pinned(LOAD_CPU), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LOAD_SCRIPT), f"http://{HOST}:{port}{path}", "--", mode, str(data),
+        *pinned(LOAD_CPU),
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LOAD_SCRIPT),
+        f"http://{HOST}:{port}{path}",
+        "--",
+        mode,
+        str(data),
     ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     match = re.search(r"^WRK_RESULT (\{.*\})$", result.stdout, re.MULTILINE)
     if result.returncode != 0 or not match:
         raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -261,9 +276,13 @@ def wrk(port: int, path: str, mode: str, data: Path, seconds: int) -> dict[str, 
 def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> float:
     """Run a command; its seconds. Fails the benchmark with the command's output."""
     started = time.perf_counter()
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    result = subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if result.returncode != 0:
-        raise SystemExit(f"`{' '.join(argv)}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise SystemExit(
+            f"`{' '.join(argv)}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return time.perf_counter() - started
 
 
@@ -310,17 +329,36 @@ class Scenario:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="one short run of each (CI smoke test)")
-    parser.add_argument("--workdir", type=Path, help="render here and keep it (default: a temporary folder, removed)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one short run of each (CI smoke test)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="render here and keep it (default: a temporary folder, removed)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
-    parser.add_argument("--profile", action="store_true",
-                        help="record the service with py-spy during each first measured run "
-                             "(collapsed stacks and a flame graph per scenario, in --workdir)")
-    parser.add_argument("--project", type=Path,
-                        help="benchmark this rendered project instead of rendering one (for trying changes)")
-    parser.add_argument("--only", default="", help="run only the scenarios whose label contains this (and the baseline)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="record the service with py-spy during each first measured run "
+        "(collapsed stacks and a flame graph per scenario, in --workdir)",
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help="benchmark this rendered project instead of rendering one (for trying changes)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only the scenarios whose label contains this (and the baseline)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     plan = replace(plan, project=args.project, only=args.only)
@@ -342,17 +380,24 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if python is not None and python.exists():
             for name in (database, f"{database}_baseline"):
-                subprocess.run([str(python), str(HERE / "db_helper.py"), "drop", ADMIN_DSN, name],  # noqa: S603
-                               check=False, capture_output=True)
+                subprocess.run(
+                    [str(python), str(HERE / "db_helper.py"), "drop", ADMIN_DSN, name],
+                    check=False,
+                    capture_output=True,
+                )
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print(results["report"])
     if args.json:
-        args.json.write_text(json.dumps({k: v for k, v in results.items() if k != "report"}, indent=2))
+        args.json.write_text(
+            json.dumps({k: v for k, v in results.items() if k != "report"}, indent=2)
+        )
     return 0
 
 
-def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -> tuple[dict[str, object], Path]:
+def benchmark(
+    plan: Plan, workdir: Path, database: str, servers: list[Server]
+) -> tuple[dict[str, object], Path]:
     uv = shutil.which("uv") or "uv"
     project = workdir / "project"
     copy_seconds = float("nan")
@@ -360,8 +405,20 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
         project = plan.project.resolve()
     else:
         shutil.rmtree(project, ignore_errors=True)
-        copier = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
-                  "--data", "database=postgresql", str(ROOT), str(project)]
+        copier = [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "database=postgresql",
+            str(ROOT),
+            str(project),
+        ]
         copy_seconds = run(copier, cwd=workdir, env=dict(os.environ))
     database_url = f"postgresql+asyncpg://{POSTGRES}/{database}"
     env = project_env(database_url)
@@ -373,24 +430,62 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
     run([str(python), "-m", "compileall", "-q", "src"], cwd=project, env=env)
     run([uv, "run", "--no-sync", PACKAGE, "migrate"], cwd=project, env=env)
     # The baseline has a database of its own, so each server's connections are counted apart.
-    run([str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, f"{database}_baseline"], cwd=project, env=env)
+    run(
+        [str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, f"{database}_baseline"],
+        cwd=project,
+        env=env,
+    )
 
     # The service's pool defaults: the baseline gets the same, and they bound the connections.
     pool = subprocess.run(
-        [str(python), "-c", f"from {PACKAGE}.settings import DatabaseSettings as D; d = D(); print(d.pool_size, d.max_overflow)"],
-        capture_output=True, text=True, check=True, cwd=project,
+        [
+            str(python),
+            "-c",
+            f"from {PACKAGE}.settings import DatabaseSettings as D; d = D(); print(d.pool_size, d.max_overflow)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=project,
     ).stdout.split()
     pool_size, max_overflow = int(pool[0]), int(pool[1])
     global POOL_BOUND
     POOL_BOUND = pool_size + max_overflow
     service_port, baseline_port = free_port(), free_port()
-    service = Server("service", [*pinned(SERVER_CPU), str(project / ".venv" / "bin" / PACKAGE), "serve",
-                                 "--host", HOST, "--port", str(service_port)],
-                     project, env, workdir / "service.log")
-    baseline = Server("baseline", [*pinned(SERVER_CPU), str(python), str(HERE / "baseline_app.py"),
-                                   "--database-url", f"{database_url}_baseline", "--port", str(baseline_port),
-                                   "--pool-size", str(pool_size), "--max-overflow", str(max_overflow)],
-                      project, env, workdir / "baseline.log")
+    service = Server(
+        "service",
+        [
+            *pinned(SERVER_CPU),
+            str(project / ".venv" / "bin" / PACKAGE),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(service_port),
+        ],
+        project,
+        env,
+        workdir / "service.log",
+    )
+    baseline = Server(
+        "baseline",
+        [
+            *pinned(SERVER_CPU),
+            str(python),
+            str(HERE / "baseline_app.py"),
+            "--database-url",
+            f"{database_url}_baseline",
+            "--port",
+            str(baseline_port),
+            "--pool-size",
+            str(pool_size),
+            "--max-overflow",
+            str(max_overflow),
+        ],
+        project,
+        env,
+        workdir / "baseline.log",
+    )
 
     # Launch to ready, and the resident memory of a fresh, idle service.
     ready_times: list[float] = []
@@ -405,14 +500,29 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
     servers.extend([service, baseline])
     service.start()
     baseline.start()
-    log(f"ready in {statistics.median(ready_times):.2f}s, idle RSS {statistics.median(idle_rss):.0f} MB")
+    log(
+        f"ready in {statistics.median(ready_times):.2f}s, idle RSS {statistics.median(idle_rss):.0f} MB"
+    )
 
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    status, body = request(service_port, "POST", "/v1/auth/register",
-                           {"email": email, "password": PASSWORD, "confirm_password": PASSWORD})
+    status, body = request(
+        service_port,
+        "POST",
+        "/v1/auth/register",
+        {"email": email, "password": PASSWORD, "confirm_password": PASSWORD},
+    )
     assert status in (201, 202), (status, body)
-    run([str(python), str(HERE / "db_helper.py"), "verify", f"postgresql://{POSTGRES}/{database}", email],
-        cwd=project, env=env)
+    run(
+        [
+            str(python),
+            str(HERE / "db_helper.py"),
+            "verify",
+            f"postgresql://{POSTGRES}/{database}",
+            email,
+        ],
+        cwd=project,
+        env=env,
+    )
     credentials = {"email": email, "password": PASSWORD}
 
     def login() -> dict[str, object]:
@@ -423,7 +533,12 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
     # The profile comes from AccountRegistered through the outbox: wait until it is there.
     deadline = time.monotonic() + 30
     token = login()["access_token"]
-    while request(service_port, "GET", "/v1/users/me", headers={"Authorization": f"Bearer {token}"})[0] != 200:
+    while (
+        request(service_port, "GET", "/v1/users/me", headers={"Authorization": f"Bearer {token}"})[
+            0
+        ]
+        != 200
+    ):
         if time.monotonic() > deadline:
             raise SystemExit("the profile was not created within 30s")
         time.sleep(0.1)
@@ -456,7 +571,13 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
         Scenario("GET /v1/auth/me", service, "/v1/auth/me", "bearer", bearer),
         Scenario("GET /v1/users/me", service, "/v1/users/me", "bearer", bearer),
         Scenario("POST /v1/auth/login", service, "/v1/auth/login", "login", login_body, probe=True),
-        Scenario("POST /v1/auth/refresh-token", service, "/v1/auth/refresh-token", "refresh", refresh_tokens),
+        Scenario(
+            "POST /v1/auth/refresh-token",
+            service,
+            "/v1/auth/refresh-token",
+            "refresh",
+            refresh_tokens,
+        ),
     ]
     del nothing
     scenarios = [s for s in scenarios if s.server is baseline or plan.only in s.label]
@@ -469,19 +590,27 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
             payload = scenario.prepare()
             with (
                 peak_rss(scenario.server) as rss,
-                database_connections(python, database if scenario.server is service else f"{database}_baseline") as connections,
+                database_connections(
+                    python, database if scenario.server is service else f"{database}_baseline"
+                ) as connections,
                 latency_probe(service_port, "/health/live") if scenario.probe else _none() as probe,
             ):
                 cpu = scenario.server.cpu_seconds()
-                result = wrk(scenario.server.port, scenario.path, scenario.mode, payload, plan.duration)
+                result = wrk(
+                    scenario.server.port, scenario.path, scenario.mode, payload, plan.duration
+                )
                 # CPU per request is steadier than req/s on a shared machine: it ignores the
                 # time the server waits for a core.
-                result["cpu_us"] = (scenario.server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6
+                result["cpu_us"] = (
+                    (scenario.server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6
+                )
             result["rss"] = rss()
             result["db_max"], result["db_last"] = connections()
             if probe is not None:
                 latencies = sorted(probe())
-                result["probe_p99"] = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("inf")
+                result["probe_p99"] = (
+                    latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("inf")
+                )
                 result["probe_samples"] = len(latencies)
             scenario.measured.runs.append(result)
 
@@ -492,19 +621,42 @@ def benchmark(plan: Plan, workdir: Path, database: str, servers: list[Server]) -
         run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project, env=env)  # dev tools now
     if plan.test_suite:
         log("the rendered project's own tests ...")
-        suite_env = {k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))}
-        suite_seconds = run([uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=suite_env)
+        suite_env = {
+            k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))
+        }
+        suite_seconds = run(
+            [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            env=suite_env,
+        )
 
     fuzz: dict[str, object] | None = None
     if plan.fuzz_examples:
         log(f"schemathesis, {plan.fuzz_examples} examples per operation ...")
-        fuzz_env = {k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))}
+        fuzz_env = {
+            k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))
+        }
         fuzz_env["FUZZ_MAX_EXAMPLES"] = str(plan.fuzz_examples)
-        seconds = run([uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov",
-                       "tests/e2e/test_fuzz.py"], cwd=project, env=fuzz_env)
+        seconds = run(
+            [
+                uv,
+                "run",
+                "--no-sync",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--no-cov",
+                "tests/e2e/test_fuzz.py",
+            ],
+            cwd=project,
+            env=fuzz_env,
+        )
         fuzz = {"examples_per_operation": plan.fuzz_examples, "seconds": seconds, "passed": True}
 
-    results = summarize(plan, scenarios, ready_times, ready_cpu, idle_rss, copy_seconds, suite_seconds, fuzz)
+    results = summarize(
+        plan, scenarios, ready_times, ready_cpu, idle_rss, copy_seconds, suite_seconds, fuzz
+    )
     return results, python
 
 
@@ -514,13 +666,31 @@ def profile(project: Path, uv: str, scenario: Scenario, workdir: Path, seconds: 
     spy = project / ".venv" / "bin" / "py-spy"
     if not spy.exists():
         python = project / ".venv" / "bin" / "python"
-        run([uv, "pip", "install", "--quiet", "--python", str(python), "py-spy"], cwd=project, env=dict(os.environ))
+        run(
+            [uv, "pip", "install", "--quiet", "--python", str(python), "py-spy"],
+            cwd=project,
+            env=dict(os.environ),
+        )
     slug = re.sub(r"[^a-z0-9]+", "-", scenario.label.lower()).strip("-")
     recorders = [
-        subprocess.Popen(  # noqa: S603
-            [str(spy), "record", "--pid", str(scenario.server.pid), "--duration", str(seconds),
-             "--rate", "200", "--nonblocking", "--format", fmt, "--output", str(workdir / f"profile-{slug}.{ext}")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(scenario.server.pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--format",
+                fmt,
+                "--output",
+                str(workdir / f"profile-{slug}.{ext}"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for fmt, ext in (("raw", "txt"),)
     ]
@@ -573,7 +743,11 @@ def summarize(
             rows[scenario.label]["live_p99_ms"] = m.median("probe_p99")
     ready = statistics.median(ready_times)
     idle = statistics.median(idle_rss)
-    pinning = "server pinned to CPU 0, wrk to CPU 1" if pinned(SERVER_CPU) and pinned(LOAD_CPU) else "NOT pinned (no taskset or one CPU)"
+    pinning = (
+        "server pinned to CPU 0, wrk to CPU 1"
+        if pinned(SERVER_CPU) and pinned(LOAD_CPU)
+        else "NOT pinned (no taskset or one CPU)"
+    )
     mode = "quick: 1 run" if plan.repeats == 1 else f"full: median of {plan.repeats} runs"
     lines = [
         f"## Results ({mode} of {plan.duration}s each, {CONNECTIONS} connections, {pinning})",
@@ -587,8 +761,18 @@ def summarize(
             f"| {row['peak_rss_mb']:.0f} | {row['db_connections_max']:.0f} | {row['cpu_us_per_request']:.0f} "
             f"| {row['rps_ratio']:.2f}x | {row['p99_ratio']:.2f}x |"
         )
-    empty = {"rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "errors": 0.0, "peak_rss_mb": 0.0,
-             "db_connections_max": 0.0, "cpu_us_per_request": 0.0, "rps_ratio": 0.0, "p99_ratio": 0.0, "live_p99_ms": 0.0}
+    empty = {
+        "rps": 0.0,
+        "p50_ms": 0.0,
+        "p99_ms": 0.0,
+        "errors": 0.0,
+        "peak_rss_mb": 0.0,
+        "db_connections_max": 0.0,
+        "cpu_us_per_request": 0.0,
+        "rps_ratio": 0.0,
+        "p99_ratio": 0.0,
+        "live_p99_ms": 0.0,
+    }
     login = rows.get("POST /v1/auth/login", empty)
     fuzz_text = "not run (--quick)"
     if fuzz:
@@ -612,7 +796,10 @@ def summarize(
         ("GET /v1/users/me req/s >= 0.8x baseline", users["rps_ratio"] >= 0.8),
         ("GET /v1/users/me p99 <= 1.5x baseline", users["p99_ratio"] <= 1.5),
         ("no errors on any scenario", all(row["errors"] == 0 for row in rows.values())),
-        (f"DB connections within the pool ({POOL_BOUND})", all(row["db_connections_max"] <= POOL_BOUND for row in rows.values())),
+        (
+            f"DB connections within the pool ({POOL_BOUND})",
+            all(row["db_connections_max"] <= POOL_BOUND for row in rows.values()),
+        ),
         ("login >= 25 req/s", login["rps"] >= 25),
         ("peak RSS in the login storm < 300 MB", login["peak_rss_mb"] < 300),
         ("GET /health/live p99 in the login storm < 50 ms", login["live_p99_ms"] < 50),

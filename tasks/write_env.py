@@ -50,9 +50,7 @@ def render_env(example: str, existing: str) -> str:
 
 
 def _values(text: str) -> dict[str, str]:
-    return {
-        key: line.split("=", 1)[1].strip() for line in text.splitlines() if (key := _key(line))
-    }
+    return {key: line.split("=", 1)[1].strip() for line in text.splitlines() if (key := _key(line))}
 
 
 def stale_urls(example: str, existing: str) -> list[str]:

@@ -37,7 +37,21 @@ def require_command(name: str) -> str:
 
 def project_env(**extra: str) -> dict[str, str]:
     """The environment for commands inside a rendered project: no venv or settings leaking in."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "UV_PROJECT", "DATABASE__", "SECURITY__", "BROKER__", "TEST_BROKER_", "PYTEST_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            (
+                "VIRTUAL_ENV",
+                "UV_PROJECT",
+                "DATABASE__",
+                "SECURITY__",
+                "BROKER__",
+                "TEST_BROKER_",
+                "PYTEST_",
+            )
+        )
+    }
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.update(extra)
     return env
@@ -48,7 +62,10 @@ def require_service(name: str, port: int) -> None:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=3).close()
     except OSError as exc:
-        pytest.fail(f"{name} is needed on 127.0.0.1:{port} (see .ci/run) and does not answer: {exc}", pytrace=False)
+        pytest.fail(
+            f"{name} is needed on 127.0.0.1:{port} (see .ci/run) and does not answer: {exc}",
+            pytrace=False,
+        )
 
 
 def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, str]:
@@ -67,8 +84,12 @@ def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, 
     }
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+def run(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if result.returncode != 0:
         pytest.fail(
             f"`{' '.join(command)}` failed in {cwd} (exit {result.returncode}):\n"
@@ -82,7 +103,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
     brokers: dict[str, list[str]] = {}
     details: list[str] = []
-    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
         for key, value in getattr(report, "user_properties", ()):
             if key == "timings" and report.when == "call":
                 total = sum(seconds for _, seconds in value)
@@ -122,9 +145,13 @@ def drop_database(root: Path, env: dict[str, str], url: str) -> None:
         "    await e.dispose()\n"
         "asyncio.run(main())\n"
     )
-    subprocess.run(  # noqa: S603 - fixed arguments
+    subprocess.run(
         [require_command("uv"), "run", "python", "-c", drop],
-        cwd=root, env=env, check=False, capture_output=True, timeout=120,
+        cwd=root,
+        env=env,
+        check=False,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -148,9 +175,17 @@ def drop_broker_topology(root: Path, env: dict[str, str], package: str) -> None:
         "        await container.close()\n"
         "asyncio.run(main())\n"
     )
-    result = subprocess.run(  # noqa: S603 - fixed arguments
+    result = subprocess.run(
         [require_command("uv"), "run", "python", "-c", script],
-        cwd=root, env={**env, "PYTHONPATH": str(root)}, check=False, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
-        warnings.warn(f"could not remove {env['BROKER__PREFIX']} from the broker: {result.stderr[-2000:]}", stacklevel=2)
+        warnings.warn(
+            f"could not remove {env['BROKER__PREFIX']} from the broker: {result.stderr[-2000:]}",
+            stacklevel=2,
+        )

@@ -297,4 +297,6 @@ PROJECT_CHECKS: list[tuple[str, list[str]]] = [
 
 
 def project_checks(package: str) -> list[tuple[str, list[str]]]:
-    return [(name, [word.format(package=package) for word in words]) for name, words in PROJECT_CHECKS]
+    return [
+        (name, [word.format(package=package) for word in words]) for name, words in PROJECT_CHECKS
+    ]

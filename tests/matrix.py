@@ -62,7 +62,11 @@ def _choice_values(spec: dict[str, Any]) -> tuple[Any, ...]:
 @cache
 def questions() -> dict[str, dict[str, Any]]:
     data = yaml.safe_load((ROOT / "copier.yml").read_text())
-    return {key: value for key, value in data.items() if not key.startswith("_") and isinstance(value, dict)}
+    return {
+        key: value
+        for key, value in data.items()
+        if not key.startswith("_") and isinstance(value, dict)
+    }
 
 
 @cache
@@ -84,13 +88,18 @@ def defaults() -> dict[str, Any]:
 
 def all_combinations() -> list[dict[str, Any]]:
     names = [dimension.name for dimension in dimensions()]
-    rows = [dict(zip(names, values, strict=True)) for values in itertools.product(*(d.values for d in dimensions()))]
+    rows = [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(d.values for d in dimensions()))
+    ]
     rows.sort(key=lambda row: row != defaults())
     return rows
 
 
 @cache
-def _covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> tuple[tuple[tuple[str, Any], ...], ...]:
+def _covering_array(
+    strength: int, triples_of: tuple[str, ...] = ()
+) -> tuple[tuple[tuple[str, Any], ...], ...]:
     dims = dimensions()
     names = [dimension.name for dimension in dims]
     if len(dims) <= strength:

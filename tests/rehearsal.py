@@ -84,7 +84,11 @@ def build(project: Path, root: Path, host_env: dict[str, str], python: str) -> I
             built[previous] = fs.rename(root / f"stage-{previous}")
         fs.mkdir(parents=True)
         # The base image's PATH, with the host's tools (uv, python) standing in for it.
-        env = {"PATH": host_env["PATH"], "HOME": host_env.get("HOME", os.environ["HOME"]), "UV_PYTHON": python}
+        env = {
+            "PATH": host_env["PATH"],
+            "HOME": host_env.get("HOME", os.environ["HOME"]),
+            "UV_PYTHON": python,
+        }
         image = Image(fs=fs, workdir=fs, env=env | network_settings(host_env))
         for instruction in stage.instructions:
             _apply(instruction, image, project, context, built)
@@ -93,7 +97,13 @@ def build(project: Path, root: Path, host_env: dict[str, str], python: str) -> I
     return image
 
 
-def _apply(instruction: delivery.Instruction, image: Image, project: Path, context: list[str], built: dict[str, Path]) -> None:
+def _apply(
+    instruction: delivery.Instruction,
+    image: Image,
+    project: Path,
+    context: list[str],
+    built: dict[str, Path],
+) -> None:
     keyword, value = instruction.keyword, instruction.value
     where = f"Dockerfile line {instruction.line}"
     if keyword == "WORKDIR":
@@ -108,11 +118,17 @@ def _apply(instruction: delivery.Instruction, image: Image, project: Path, conte
         if origin is not None and origin not in built:
             # An external image: only uv's is expected, and the host's uv stands in for it.
             assert origin.startswith("ghcr.io/astral-sh/uv:"), f"{where}: unexpected image {origin}"
-            assert shutil.which("uv", path=image.env["PATH"]), "uv must be on PATH for the rehearsal"
+            assert shutil.which("uv", path=image.env["PATH"]), (
+                "uv must be on PATH for the rehearsal"
+            )
             image.skipped.append(f"COPY --from={origin} (the host's uv)")
             return
         into_folder = raw_target.endswith("/") or len(sources) > 1
-        target = Path(image.map(raw_target)) if raw_target.startswith("/") else image.workdir / raw_target
+        target = (
+            Path(image.map(raw_target))
+            if raw_target.startswith("/")
+            else image.workdir / raw_target
+        )
         for source in sources:
             if origin is not None:
                 path = built[origin] / source.lstrip("/")
@@ -121,7 +137,11 @@ def _apply(instruction: delivery.Instruction, image: Image, project: Path, conte
                 continue
             name = source.removeprefix("./").rstrip("/")
             if any(char in name for char in "*?["):
-                for match in (entry for entry in context if "/" not in entry and fnmatch.fnmatchcase(entry, name)):
+                for match in (
+                    entry
+                    for entry in context
+                    if "/" not in entry and fnmatch.fnmatchcase(entry, name)
+                ):
                     _copy(project / match, target / match)
             elif (project / name).is_dir():
                 inside = [entry for entry in context if entry.startswith(name + "/")]
@@ -129,7 +149,9 @@ def _apply(instruction: delivery.Instruction, image: Image, project: Path, conte
                 for entry in inside:
                     _copy(project / entry, target / Path(entry).relative_to(name))
             else:
-                assert name in context, f"{where}: {name} is not in the build context (.dockerignore?)"
+                assert name in context, (
+                    f"{where}: {name} is not in the build context (.dockerignore?)"
+                )
                 _copy(project / name, target / name if into_folder else target)
     elif keyword == "RUN":
         commands = [words[0] for words in delivery.shell_commands(value)]
@@ -137,15 +159,24 @@ def _apply(instruction: delivery.Instruction, image: Image, project: Path, conte
             image.skipped.append(f"RUN {value}")
             return
         result = subprocess.run(
-            ["sh", "-c", image.map(value)], cwd=image.workdir, env=image.env, capture_output=True, text=True, check=False
+            ["sh", "-c", image.map(value)],
+            cwd=image.workdir,
+            env=image.env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        assert result.returncode == 0, f"{where}: RUN {value}\nexit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        assert result.returncode == 0, (
+            f"{where}: RUN {value}\nexit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     elif keyword == "USER":
         image.user = value
     elif keyword == "EXPOSE":
         image.exposed.extend(value.split())
     elif keyword == "HEALTHCHECK":
-        form = delivery.Instruction("CMD", {}, value.removeprefix("CMD").strip(), instruction.line).exec_form()
+        form = delivery.Instruction(
+            "CMD", {}, value.removeprefix("CMD").strip(), instruction.line
+        ).exec_form()
         assert form, f"{where}: HEALTHCHECK should use the exec form"
         image.healthcheck = form
     elif keyword in {"ENTRYPOINT", "CMD"}:

@@ -37,8 +37,21 @@ def test_quick_benchmark_prints_a_table_of_sane_figures(tmp_path: Path) -> None:
     require_command("wrk")  # .ci/run installs it (benchmarks/install-tools.sh)
     require_command("uv")
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--workdir", str(tmp_path / "work"), "--json", str(tmp_path / "results.json")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--json",
+            str(tmp_path / "results.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = table_rows(result.stdout)
@@ -56,7 +69,9 @@ def test_quick_benchmark_prints_a_table_of_sane_figures(tmp_path: Path) -> None:
     for scenario in ("GET /v1/auth/me", "GET /v1/users/me", "POST /v1/auth/refresh-token"):
         assert results["scenarios"][scenario]["errors"] == 0, result.stdout
     pool = results["pool_bound"]
-    assert all(row["db_connections_max"] <= pool for row in results["scenarios"].values()), result.stdout
+    assert all(row["db_connections_max"] <= pool for row in results["scenarios"].values()), (
+        result.stdout
+    )
     assert rows["baseline: GET /select-1"][-2:] == ["1.00x", "1.00x"]
     measures = {name: value[0] for name, value in rows.items() if len(value) == 1}
     ready = measures["launch to /health/ready (median of 1)"]

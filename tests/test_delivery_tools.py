@@ -28,9 +28,15 @@ def test_dockerfile_reader_joins_continuations_and_keeps_flags() -> None:
         'FROM python:${V}-slim\nCMD ["serve", "--port", "8000"]\n'
     )
     assert args == {"V": "3.12"}
-    assert [(stage.name, stage.base) for stage in stages] == [("build", "python:3.12-slim"), ("1", "python:3.12-slim")]
+    assert [(stage.name, stage.base) for stage in stages] == [
+        ("build", "python:3.12-slim"),
+        ("1", "python:3.12-slim"),
+    ]
     run_line = stages[0].instructions[0]
-    assert (run_line.flags, run_line.value) == ({"mount": "type=cache,target=/c"}, "uv sync  --locked")
+    assert (run_line.flags, run_line.value) == (
+        {"mount": "type=cache,target=/c"},
+        "uv sync  --locked",
+    )
     assert stages[1].instructions[0].exec_form() == ["serve", "--port", "8000"]
 
 
@@ -42,22 +48,47 @@ def test_shell_reader_finds_uv_run_commands() -> None:
 @pytest.mark.parametrize(
     ("name", "content", "command"),
     [
-        ("compose.yaml", "services:\n  app:\n    image: x\n    depends_on:\n      db:\n        condition: healthy\n", "compose"),
-        ("compose.yaml", "services:\n  app:\n    image: x\n    portz: ['80:80']\n", "compose-schema"),
+        (
+            "compose.yaml",
+            "services:\n  app:\n    image: x\n    depends_on:\n      db:\n        condition: healthy\n",
+            "compose",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  app:\n    image: x\n    portz: ['80:80']\n",
+            "compose-schema",
+        ),
         ("Dockerfile", "FROM python:3.12-slim\nUSER root\nCMD python app.py\n", "hadolint"),
         (".gitlab-ci.yml", "image:\n  script: [echo]\n", "gitlab-schema"),
         ("ci.yml", "on: push\njobs:\n  a:\n    steps: []\n", "github-schema"),
     ],
 )
-def test_validators_reject_broken_files(tmp_path: Path, name: str, content: str, command: str) -> None:
+def test_validators_reject_broken_files(
+    tmp_path: Path, name: str, content: str, command: str
+) -> None:
     path = tmp_path / name
     path.write_text(content)
     commands = {
         "compose": [docker_compose(), "config", "--quiet"],
-        "compose-schema": [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)],
+        "compose-schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
         "hadolint": [tool("hadolint"), "--no-color", str(path)],
-        "gitlab-schema": [tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
-        "github-schema": [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        "gitlab-schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.gitlab-ci",
+            str(path),
+        ],
+        "github-schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(path),
+        ],
     }
     with pytest.raises(AssertionError):
         run_tool(commands[command], cwd=tmp_path, content=content)

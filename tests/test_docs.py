@@ -26,14 +26,28 @@ def mkdocs_build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     return subprocess.run(
         [str(MKDOCS), "build", "--strict", "--config-file", str(config), "--site-dir", str(site)],
-        capture_output=True, text=True, check=False, env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
 
 
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
     result = mkdocs_build(ROOT / "mkdocs.yml", tmp_path / "site")
     assert result.returncode == 0, result.stdout + result.stderr
-    for page in ("index", "questions", "architecture", "adding-a-module", "security", "updating", "commands", "scaling", "performance", "development"):
+    for page in (
+        "index",
+        "questions",
+        "architecture",
+        "adding-a-module",
+        "security",
+        "updating",
+        "commands",
+        "scaling",
+        "performance",
+        "development",
+    ):
         assert (tmp_path / "site" / page.replace("index", "") / "index.html").is_file(), page
     assert 'class="mermaid"' in (tmp_path / "site" / "architecture" / "index.html").read_text()
 
@@ -61,12 +75,16 @@ def test_getting_started_is_the_readme_quickstart() -> None:
 def test_every_question_is_documented() -> None:
     page = (DOCS / "questions.md").read_text()
     documented = set(re.findall(r"^\| `(\w+)` \|", page, re.MULTILINE))
-    assert documented == set(matrix.questions()), "docs/questions.md and copier.yml list different questions"
+    assert documented == set(matrix.questions()), (
+        "docs/questions.md and copier.yml list different questions"
+    )
     readme = (ROOT / "README.md").read_text()
     assert set(re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE)) == documented
 
 
-def test_the_commands_page_matches_the_rendered_readme(copier: CopierFixture, tmp_path: Path) -> None:
+def test_the_commands_page_matches_the_rendered_readme(
+    copier: CopierFixture, tmp_path: Path
+) -> None:
     root = copier.copy(tmp_path / "p").path
     package = "my_service"
     rendered = {
@@ -88,7 +106,9 @@ def worked_example() -> tuple[list[tuple[str, str, str]], list[str]]:
 
 
 @pytest.mark.slow
-def test_the_worked_example_passes_the_projects_checks(copier: CopierFixture, tmp_path: Path) -> None:
+def test_the_worked_example_passes_the_projects_checks(
+    copier: CopierFixture, tmp_path: Path
+) -> None:
     """docs/adding-a-module.md, applied file by file to a rendered project (every block is a
     new file: a module plugs itself in), then the page's commands run."""
     uv = require_command("uv")
@@ -119,5 +139,7 @@ def test_the_worked_example_passes_the_projects_checks(copier: CopierFixture, tm
     # The wildcard contracts see the new module: a deliberate breach fails them.
     breach = root / "src" / "my_service" / "modules" / "catalog" / "domain" / "breach.py"
     breach.write_text("import sqlalchemy  # noqa: F401\n")
-    broken = subprocess.run([uv, "run", "lint-imports"], cwd=root, env=env, capture_output=True, text=True, check=False)
+    broken = subprocess.run(
+        [uv, "run", "lint-imports"], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
     assert broken.returncode != 0 and "my_service.modules.catalog.domain.breach" in broken.stdout

@@ -47,7 +47,21 @@ def test_usable_package_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["class", "match", "typing", "json", "fastapi", "sqlalchemy", "test", "src", "1abc", "a-b", "Ab", ""]
+    "name",
+    [
+        "class",
+        "match",
+        "typing",
+        "json",
+        "fastapi",
+        "sqlalchemy",
+        "test",
+        "src",
+        "1abc",
+        "a-b",
+        "Ab",
+        "",
+    ],
 )
 def test_unusable_package_names(name: str) -> None:
     assert context.package_name_error(name)
@@ -67,7 +81,7 @@ def test_env_gets_active_lines_and_fresh_secrets() -> None:
     second = write_env.render_env(EXAMPLE, "")
     assert "APP__ENVIRONMENT=development" in first
     assert "LOG__LEVEL" not in first  # commented lines keep the built-in default
-    secret = [line for line in first.splitlines() if line.startswith("SECURITY__SECRET_KEY=")][0]
+    secret = next(line for line in first.splitlines() if line.startswith("SECURITY__SECRET_KEY="))
     assert len(secret.split("=", 1)[1]) >= 43
     assert "change-me" not in first
     assert first != second

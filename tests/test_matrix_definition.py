@@ -21,7 +21,12 @@ def test_pairwise_covers_every_pair_and_starts_with_the_defaults() -> None:
     assert rows[0] == matrix.defaults()
     for first, second in itertools.combinations(matrix.dimensions(), 2):
         for a, b in itertools.product(first.values, second.values):
-            assert any(row[first.name] == a and row[second.name] == b for row in rows), (first.name, a, second.name, b)
+            assert any(row[first.name] == a and row[second.name] == b for row in rows), (
+                first.name,
+                a,
+                second.name,
+                b,
+            )
     assert len(rows) < len(matrix.all_combinations()) or len(matrix.dimensions()) <= 2
 
 
@@ -35,9 +40,15 @@ def test_the_fast_tier_covers_every_pair_and_the_delivery_questions_triples() ->
     rows = matrix.fast_tier_rows()
     assert rows[0] == matrix.defaults()
     dimensions = {dimension.name: dimension for dimension in matrix.dimensions()}
-    assert set(matrix.DELIVERY_QUESTIONS) <= set(dimensions), "DELIVERY_QUESTIONS names a question copier.yml lacks"
+    assert set(matrix.DELIVERY_QUESTIONS) <= set(dimensions), (
+        "DELIVERY_QUESTIONS names a question copier.yml lacks"
+    )
     groups = list(itertools.combinations(dimensions.values(), 2))
-    groups += list(itertools.combinations([dimensions[name] for name in matrix.DELIVERY_QUESTIONS], 3))
+    groups += list(
+        itertools.combinations([dimensions[name] for name in matrix.DELIVERY_QUESTIONS], 3)
+    )
     for group in groups:
         for values in itertools.product(*(dimension.values for dimension in group)):
-            assert any(all(row[d.name] == v for d, v in zip(group, values, strict=True)) for row in rows), values
+            assert any(
+                all(row[d.name] == v for d, v in zip(group, values, strict=True)) for row in rows
+            ), values

@@ -23,7 +23,14 @@ import yaml
 from pytest_copier.plugin import CopierFixture
 
 from tests import delivery, matrix, rehearsal
-from tests.conftest import broker_env, drop_broker_topology, drop_database, project_env, require_command, run
+from tests.conftest import (
+    broker_env,
+    drop_broker_topology,
+    drop_database,
+    project_env,
+    require_command,
+    run,
+)
 
 
 def free_port() -> int:
@@ -37,9 +44,11 @@ def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 30) ->
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"the server exited with {process.returncode}:\n{output[-4000:]}", pytrace=False)
+            pytest.fail(
+                f"the server exited with {process.returncode}:\n{output[-4000:]}", pytrace=False
+            )
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return int(response.status)
         except OSError:
             time.sleep(0.2)
@@ -77,7 +86,9 @@ def test_rendered_project_passes_its_own_checks(
 
     try:
         step("uv sync", "sync")
-        version = run([uv, "run", "python", "-c", "import sys; print(sys.version)"], cwd=root, env=env)
+        version = run(
+            [uv, "run", "python", "-c", "import sys; print(sys.version)"], cwd=root, env=env
+        )
         assert version.stdout.startswith(answers["python_version"] + "."), version.stdout
         # The same list the fast tier holds the CI files and the Makefile to.
         for name, words in delivery.project_checks(package):
@@ -89,14 +100,25 @@ def test_rendered_project_passes_its_own_checks(
         if without_server:
             # No Kafka server anywhere in this suite: the app must refuse to start without
             # its broker (a closed loopback port), never report itself ready.
-            refuse_to_start(server_command, root, {**env, "BROKER__URL": f"127.0.0.1:{free_port()}"})
-            steps.append(("serve refuses to start without a Kafka server", time.perf_counter() - started))
+            refuse_to_start(
+                server_command, root, {**env, "BROKER__URL": f"127.0.0.1:{free_port()}"}
+            )
+            steps.append(
+                ("serve refuses to start without a Kafka server", time.perf_counter() - started)
+            )
         else:
-            server = subprocess.Popen(  # noqa: S603 - fixed arguments
-                server_command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            server = subprocess.Popen(
+                server_command,
+                cwd=root,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
             try:
-                assert wait_ready(f"http://127.0.0.1:{server_command[-1]}/health/ready", server) == 200
+                assert (
+                    wait_ready(f"http://127.0.0.1:{server_command[-1]}/health/ready", server) == 200
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=15)
@@ -115,7 +137,7 @@ def test_rendered_project_passes_its_own_checks(
 def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None:
     """Without its broker the app never reports itself ready: it refuses to start, or it
     serves with `/health/ready` answering 503 and naming the broker."""
-    server = subprocess.Popen(  # noqa: S603 - fixed arguments
+    server = subprocess.Popen(
         command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{command[-1]}/health/ready"
@@ -123,7 +145,7 @@ def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None
     try:
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                with urllib.request.urlopen(url, timeout=5) as response:
                     pytest.fail(f"ready ({response.status}) without a broker", pytrace=False)
             except urllib.error.HTTPError as error:
                 body = json.loads(error.read())
@@ -134,7 +156,9 @@ def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=15)
-    assert server.returncode not in (0, None) and "Application startup failed" in output, output[-4000:]
+    assert server.returncode not in (0, None) and "Application startup failed" in output, output[
+        -4000:
+    ]
 
 
 def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
@@ -145,21 +169,33 @@ def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
             scripts += delivery.github_scripts(yaml.safe_load(path.read_text()))
     if answers["ci"] == "gitlab":
         scripts += delivery.gitlab_scripts(yaml.safe_load((root / ".gitlab-ci.yml").read_text()))
-    scripts += [line.strip() for line in (root / "Makefile").read_text().splitlines() if line.startswith("\t")]
+    scripts += [
+        line.strip()
+        for line in (root / "Makefile").read_text().splitlines()
+        if line.startswith("\t")
+    ]
     hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"]
     scripts += [hook["entry"] for repo in hooks for hook in repo["hooks"]]
     named = {words[0] for words in delivery.uv_run_commands(scripts)}
     assert {"ruff", "mypy", "lint-imports", "pytest", "pre-commit"} <= named
     for executable in named:
-        assert (root / ".venv" / "bin" / executable).is_file(), f"`uv run {executable}` names nothing `uv sync` installed"
+        assert (root / ".venv" / "bin" / executable).is_file(), (
+            f"`uv run {executable}` names nothing `uv sync` installed"
+        )
 
 
-def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[str, str], *, serve: bool = True) -> None:
+def rehearse_image(
+    root: Path, where: Path, answers: dict[str, Any], env: dict[str, str], *, serve: bool = True
+) -> None:
     image = rehearsal.build(root, where, env, python=f"python{answers['python_version']}")
     app = image.fs / "app"
-    assert not (app / "src").exists() and not (app / "tests").exists(), "the runtime image holds sources or tests"
+    assert not (app / "src").exists() and not (app / "tests").exists(), (
+        "the runtime image holds sources or tests"
+    )
     for dev_tool in ("pytest", "mypy", "ruff", "lint-imports"):
-        assert not (app / ".venv" / "bin" / dev_tool).exists(), f"the runtime image has the dev tool {dev_tool}"
+        assert not (app / ".venv" / "bin" / dev_tool).exists(), (
+            f"the runtime image has the dev tool {dev_tool}"
+        )
     assert image.user != "0" and not image.user.startswith("root")
 
     # The container's environment: the image's ENV, compose's settings for the service (the
@@ -167,8 +203,17 @@ def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[s
     # secret from .env, as compose's env_file passes it. No .env file is in the image.
     compose = yaml.safe_load((root / "compose.yaml").read_text())
     container_env = dict(image.env)
-    container_env.update({key: image.map(str(value)) for key, value in compose["services"]["app"]["environment"].items()})
-    secret = next(line for line in (root / ".env").read_text().splitlines() if line.startswith("SECURITY__SECRET_KEY="))
+    container_env.update(
+        {
+            key: image.map(str(value))
+            for key, value in compose["services"]["app"]["environment"].items()
+        }
+    )
+    secret = next(
+        line
+        for line in (root / ".env").read_text().splitlines()
+        if line.startswith("SECURITY__SECRET_KEY=")
+    )
     container_env["SECURITY__SECRET_KEY"] = secret.split("=", 1)[1]
     if answers["database"] == "postgresql":
         container_env["DATABASE__URL"] = env["DATABASE__URL"]
@@ -187,9 +232,16 @@ def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[s
     # The server as the image starts it, on a free loopback port instead of 0.0.0.0:8000.
     port = str(free_port())
     assert image.exposed == ["8000"] and image.cmd[-4:] == ["--host", "0.0.0.0", "--port", "8000"]
-    argv = rehearsal.resolve(image, image.entrypoint + [*image.cmd[:-4], "--host", "127.0.0.1", "--port", port])
-    server = subprocess.Popen(  # noqa: S603 - the image's own command
-        argv, cwd=image.workdir, env=container_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    argv = rehearsal.resolve(
+        image, image.entrypoint + [*image.cmd[:-4], "--host", "127.0.0.1", "--port", port]
+    )
+    server = subprocess.Popen(
+        argv,
+        cwd=image.workdir,
+        env=container_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert wait_ready(f"http://127.0.0.1:{port}/health/ready", server) == 200
@@ -199,18 +251,32 @@ def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[s
         server.terminate()
         server.wait(timeout=15)
     # And the HEALTHCHECK fails once nothing answers (it must not report a dead server healthy).
-    failed = subprocess.run(rehearsal.resolve(image, probe), cwd=image.workdir, env=container_env, capture_output=True, check=False)
+    failed = subprocess.run(
+        rehearsal.resolve(image, probe),
+        cwd=image.workdir,
+        env=container_env,
+        capture_output=True,
+        check=False,
+    )
     assert failed.returncode != 0
 
 
 @pytest.mark.slow
-def test_git_hooks_pass_on_a_new_project_and_refuse_update_leftovers(copier: CopierFixture, tmp_path: Path) -> None:
+def test_git_hooks_pass_on_a_new_project_and_refuse_update_leftovers(
+    copier: CopierFixture, tmp_path: Path
+) -> None:
     """`.pre-commit-config.yaml` really runs: clean on a fresh render; conflict markers and
     the `.rej`/`.orig` files of a `copier update` that could not merge are refused."""
     uv = require_command("uv")
     git = require_command("git")
     root = copier.copy(tmp_path / "project", project_name="Hooks Service").path
-    env = project_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    env = project_env(
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
+    )
     run([git, "init", "--quiet"], cwd=root, env=env)
     run([uv, "sync"], cwd=root, env=env)
     run([git, "add", "--all"], cwd=root, env=env)
@@ -218,10 +284,17 @@ def test_git_hooks_pass_on_a_new_project_and_refuse_update_leftovers(copier: Cop
 
     (root / "pyproject.toml.rej").write_text("@@ -1 +1 @@\n-old\n+new\n")
     readme = root / "README.md"
-    readme.write_text(readme.read_text() + "<<<<<<< before updating\nold\n=======\nnew\n>>>>>>> after updating\n")
+    readme.write_text(
+        readme.read_text() + "<<<<<<< before updating\nold\n=======\nnew\n>>>>>>> after updating\n"
+    )
     run([git, "add", "--all"], cwd=root, env=env)
     refused = subprocess.run(
-        [uv, "run", "pre-commit", "run", "--all-files"], cwd=root, env=env, capture_output=True, text=True, check=False
+        [uv, "run", "pre-commit", "run", "--all-files"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert refused.returncode == 1, refused.stdout + refused.stderr
     report = refused.stdout

@@ -20,25 +20,45 @@ from tests.validate import check_delivery_files
 
 # Jinja left in the output; GitHub Actions' `${{ ... }}` is not ours.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
-TEXT_SUFFIXES = {".py", ".toml", ".md", ".yml", ".yaml", ".ini", ".mako", ".cfg", ".txt", ".example", ""}
+TEXT_SUFFIXES = {
+    ".py",
+    ".toml",
+    ".md",
+    ".yml",
+    ".yaml",
+    ".ini",
+    ".mako",
+    ".cfg",
+    ".txt",
+    ".example",
+    "",
+}
 # Files that are meant to be empty.
 EMPTY_ALLOWED = {"__init__.py", "py.typed"}
 SECRET_HINTS = ("secret", "password", "token", "private_key")
 
 
 def text_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file() and ".git" not in path.parts and path.suffix in TEXT_SUFFIXES]
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.parts and path.suffix in TEXT_SUFFIXES
+    ]
 
 
 @pytest.mark.parametrize("answers", matrix.fast_tier_rows(), ids=matrix.label)
-def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answers: dict[str, Any]) -> None:
+def test_combination_renders_cleanly(
+    copier: CopierFixture, tmp_path: Path, answers: dict[str, Any]
+) -> None:
     project = copier.copy(tmp_path / "project", **answers)
     root = project.path
 
     for path in text_files(root):
         text = path.read_text(encoding="utf-8")
         match = LEFTOVER_JINJA.search(text)
-        assert match is None, f"unrendered Jinja in {path.relative_to(root)}: ...{text[max(0, match.start() - 40):match.end() + 40]}..."
+        assert match is None, (
+            f"unrendered Jinja in {path.relative_to(root)}: ...{text[max(0, match.start() - 40) : match.end() + 40]}..."
+        )
         if path.name not in EMPTY_ALLOWED:
             assert text.strip(), f"empty file left behind: {path.relative_to(root)}"
         if path.suffix == ".py":
@@ -51,7 +71,9 @@ def test_combination_renders_cleanly(copier: CopierFixture, tmp_path: Path, answ
 
     empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
-    assert not any(p.name.endswith(".jinja") for p in root.rglob("*")), "a .jinja file was copied verbatim"
+    assert not any(p.name.endswith(".jinja") for p in root.rglob("*")), (
+        "a .jinja file was copied verbatim"
+    )
     leftovers = [p for p in root.rglob("*") if p.suffix in {".orig", ".rej"}]
     assert not leftovers, f"merge leftovers in the template: {leftovers}"
 
@@ -100,26 +122,36 @@ def test_every_render_gets_its_own_secret(copier: CopierFixture, tmp_path: Path)
         ({"project_name": "   "}, "must not be empty"),
         ({"project_description": "two\nlines"}, "single line"),
     ],
-    ids=lambda value: str(value) if isinstance(value, str) else ",".join(f"{k}={v!r}" for k, v in value.items()),
+    ids=lambda value: (
+        str(value) if isinstance(value, str) else ",".join(f"{k}={v!r}" for k, v in value.items())
+    ),
 )
-def test_wrong_answers_fail_at_copy_time(copier: CopierFixture, tmp_path: Path, answers: dict[str, str], message: str) -> None:
+def test_wrong_answers_fail_at_copy_time(
+    copier: CopierFixture, tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         copier.copy(tmp_path / "bad", **answers)
     assert not (tmp_path / "bad" / "pyproject.toml").exists()
 
 
 CHOICE_DIMENSIONS = [d for d in matrix.dimensions() if "choices" in matrix.questions()[d.name]]
-BOOL_DIMENSIONS = [d for d in matrix.dimensions() if matrix.questions()[d.name].get("type") == "bool"]
+BOOL_DIMENSIONS = [
+    d for d in matrix.dimensions() if matrix.questions()[d.name].get("type") == "bool"
+]
 
 
 @pytest.mark.parametrize(("name", "value"), [(d.name, d.values[0]) for d in CHOICE_DIMENSIONS])
-def test_choices_outside_the_list_are_refused(copier: CopierFixture, tmp_path: Path, name: str, value: Any) -> None:
+def test_choices_outside_the_list_are_refused(
+    copier: CopierFixture, tmp_path: Path, name: str, value: Any
+) -> None:
     with pytest.raises(ValueError):
         copier.copy(tmp_path / "bad", **{name: "definitely-not-a-choice"})
 
 
 @pytest.mark.parametrize("name", [d.name for d in BOOL_DIMENSIONS])
-@pytest.mark.parametrize(("typed", "expected"), [("false", False), ("no", False), ("true", True), ("yes", True)])
+@pytest.mark.parametrize(
+    ("typed", "expected"), [("false", False), ("no", False), ("true", True), ("yes", True)]
+)
 def test_yes_no_answers_typed_as_text_become_booleans(
     copier: CopierFixture, tmp_path: Path, name: str, typed: str, expected: bool
 ) -> None:
@@ -142,5 +174,7 @@ def test_rendered_code_passes_ruff_for_any_name_length(
     root = copier.copy(tmp_path / "project", package_name=package_name, **answers).path
     ruff = [sys.executable, "-m", "ruff"]
     for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
-        result = subprocess.run([*ruff, *command], cwd=root, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [*ruff, *command], cwd=root, capture_output=True, text=True, check=False
+        )
         assert result.returncode == 0, result.stdout + result.stderr

@@ -24,7 +24,14 @@ import pytest
 from pytest_copier.plugin import CopierFixture
 
 from tests import matrix
-from tests.conftest import broker_env, drop_broker_topology, drop_database, project_env, require_command, run
+from tests.conftest import (
+    broker_env,
+    drop_broker_topology,
+    drop_database,
+    project_env,
+    require_command,
+    run,
+)
 
 REGISTRATIONS = 100
 PACKAGE = "scale_service"
@@ -86,6 +93,7 @@ async def main():
 asyncio.run(main())
 """
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,9 +107,20 @@ class Instance:
         self.port = free_port()
         self.log = log
         self._output: IO[str] = log.open("w")
-        self.process = subprocess.Popen(  # noqa: S603 - the project's own server
-            [str(root / ".venv" / "bin" / "uvicorn"), f"{PACKAGE}.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=root, env=env, stdout=self._output, stderr=subprocess.STDOUT, text=True,
+        self.process = subprocess.Popen(
+            [
+                str(root / ".venv" / "bin" / "uvicorn"),
+                f"{PACKAGE}.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=root,
+            env=env,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def url(self, path: str) -> str:
@@ -111,15 +130,21 @@ class Instance:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"instance on port {self.port} exited with {self.process.returncode}:\n{self.output()[-4000:]}", pytrace=False)
+                pytest.fail(
+                    f"instance on port {self.port} exited with {self.process.returncode}:\n{self.output()[-4000:]}",
+                    pytrace=False,
+                )
             try:
-                with urllib.request.urlopen(self.url("/health/ready"), timeout=2) as response:  # noqa: S310 - loopback only
+                with urllib.request.urlopen(self.url("/health/ready"), timeout=2) as response:
                     body = json.loads(response.read())
                     assert body["checks"].get("broker") == "ok", body
                     return
             except OSError:
                 time.sleep(0.2)
-        pytest.fail(f"instance on port {self.port} was not ready within {timeout}s:\n{self.output()[-4000:]}", pytrace=False)
+        pytest.fail(
+            f"instance on port {self.port} was not ready within {timeout}s:\n{self.output()[-4000:]}",
+            pytrace=False,
+        )
 
     def stop(self) -> int | None:
         if self.process.poll() is None:
@@ -140,12 +165,17 @@ class Instance:
 
 def register(instance: Instance, number: int) -> int:
     password = f"scale-test-password-{number}-{uuid.uuid4().hex[:8]}"
-    body = json.dumps({"email": f"scale-{number}@example.com", "password": password, "confirm_password": password})
-    request = urllib.request.Request(  # noqa: S310 - loopback only
-        instance.url("/v1/auth/register"), data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+    body = json.dumps(
+        {"email": f"scale-{number}@example.com", "password": password, "confirm_password": password}
+    )
+    request = urllib.request.Request(
+        instance.url("/v1/auth/register"),
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=60) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
@@ -160,8 +190,14 @@ def test_two_instances_on_one_broker_handle_each_event_once(
     answers = {"message_broker": broker}
     request.node.user_properties.append(("broker", matrix.broker_note(answers)))
     root = copier.copy(
-        tmp_path / "project", project_name="Scale Service", database="postgresql", message_broker=broker,
-        email_verification=True, include_users=True, ci="none", docker=False,
+        tmp_path / "project",
+        project_name="Scale Service",
+        database="postgresql",
+        message_broker=broker,
+        email_verification=True,
+        include_users=True,
+        ci="none",
+        docker=False,
     ).path
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/scale_{uuid.uuid4().hex[:12]}"
     env = project_env(
@@ -191,7 +227,19 @@ def test_two_instances_on_one_broker_handle_each_event_once(
         observe = tmp_path / "observe.py"
         observe.write_text(OBSERVE)
         seen = json.loads(
-            run([uv, "run", "python", str(observe), str(REGISTRATIONS), json.dumps(sorted(CONSUMERS)), "45"], cwd=root, env=env).stdout
+            run(
+                [
+                    uv,
+                    "run",
+                    "python",
+                    str(observe),
+                    str(REGISTRATIONS),
+                    json.dumps(sorted(CONSUMERS)),
+                    "45",
+                ],
+                cwd=root,
+                env=env,
+            ).stdout
         )
         logs = "\n".join(instance.output()[-3000:] for instance in instances)
         assert seen["outbox_not_published"] == 0, (seen, logs)
@@ -209,9 +257,18 @@ def test_two_instances_on_one_broker_handle_each_event_once(
             assert "Application shutdown complete" in instance.output(), instance.output()[-4000:]
         # Each address got its verification email once, from one of the two processes.
         sent = [instance.output().count("\nTo: scale-") for instance in instances]
-        recipients = [line for instance in instances for line in instance.output().splitlines() if line.startswith("To: scale-")]
-        assert sorted(recipients) == sorted(f"To: scale-{n}@example.com" for n in range(REGISTRATIONS)), sent
-        request.node.user_properties.append(("detail", f"{broker}: verification emails sent by instance 1/2: {sent[0]}/{sent[1]}"))
+        recipients = [
+            line
+            for instance in instances
+            for line in instance.output().splitlines()
+            if line.startswith("To: scale-")
+        ]
+        assert sorted(recipients) == sorted(
+            f"To: scale-{n}@example.com" for n in range(REGISTRATIONS)
+        ), sent
+        request.node.user_properties.append(
+            ("detail", f"{broker}: verification emails sent by instance 1/2: {sent[0]}/{sent[1]}")
+        )
         for instance in instances:
             check_logged_errors(instance.output())
     finally:

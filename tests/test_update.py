@@ -59,7 +59,9 @@ OLD_FASTAPI = "fastapi>=0.100"
 
 def current_release() -> str:
     """The version of CHANGELOG.md's first entry: the release the working tree becomes."""
-    match = re.search(r"^## \[?(\d+(?:\.\d+)*\S*?)\]?(?:\s|$)", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    match = re.search(
+        r"^## \[?(\d+(?:\.\d+)*\S*?)\]?(?:\s|$)", (ROOT / "CHANGELOG.md").read_text(), re.MULTILINE
+    )
     assert match, "CHANGELOG.md has no '## <version>' entry"
     return match.group(1)
 
@@ -70,7 +72,7 @@ RELEASE_COMMITS = {"0.1.0": "bd0ec2162b2b825fe39df582564a2c0cd02127b7"}
 
 
 def _git_lines(*args: str) -> list[str] | None:
-    listed = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603, S607
+    listed = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
     return listed.stdout.split() if listed.returncode == 0 else None
 
 
@@ -108,13 +110,17 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     """Replace `old` exactly `count` times: if the working tree changed under the test's feet,
     the old version must be rewritten here rather than silently become the new one."""
     text = path.read_text()
-    assert text.count(old) == count, f"{path}: expected {old!r} {count} time(s); adapt tests/test_update.py"
+    assert text.count(old) == count, (
+        f"{path}: expected {old!r} {count} time(s); adapt tests/test_update.py"
+    )
     path.write_text(text.replace(old, new))
 
 
 def as_previous_release(tree: Path) -> None:
     readme = tree / "template" / "README.md.jinja"
-    text, found = re.subn(r"\n## Updating\n.*?(?=\n## |\Z)", "", readme.read_text(), flags=re.S)
+    text, found = re.subn(
+        r"\n## Updating\n.*?(?=\n## |\Z)", "", readme.read_text(), flags=re.DOTALL
+    )
     assert found == 1, "template/README.md.jinja has no '## Updating' section"
     readme.write_text(text)
     pyproject = tree / "template" / "pyproject.toml.jinja"
@@ -126,8 +132,12 @@ def as_previous_release(tree: Path) -> None:
 
 def as_prerelease_spelling(tree: Path) -> None:
     replace_in(tree / "copier.yml", "\ndatabase:\n", "\ndb:\n")
-    replace_in(tree / "copier.yml", '{%- if database == "postgresql" %}', '{%- if db == "postgresql" %}')
-    replace_in(tree / "extensions" / "context.py", 'context.get("database")', 'context.get("db")', count=2)
+    replace_in(
+        tree / "copier.yml", '{%- if database == "postgresql" %}', '{%- if db == "postgresql" %}'
+    )
+    replace_in(
+        tree / "extensions" / "context.py", 'context.get("database")', 'context.get("db")', count=2
+    )
     used = re.compile(r"(\{\{|\{%)[^}%]*\bdatabase\b")
     for path in tree.rglob("*"):
         if path.is_file() and path.suffix in {".jinja", ".yml", ".py"}:
@@ -148,8 +158,8 @@ def template_head() -> str:
         text = path.read_text()
         if path.name.endswith(".jinja"):
             text = jinja.from_string(text).render(answers)
-        revision = re.search(r'^revision: str = "(\w+)"', text, re.M)
-        down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.M)
+        revision = re.search(r'^revision: str = "(\w+)"', text, re.MULTILINE)
+        down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.MULTILINE)
         assert revision and down, f"{path.name}: no revision/down_revision lines"
         revisions[revision.group(1)] = down.group(1)
     heads = set(revisions) - set(revisions.values())
@@ -165,16 +175,28 @@ TEMPLATE_REVISION = f"template/migrations/versions/{NEXT_REVISION}_outbox_publis
 
 def as_next_release(tree: Path) -> None:
     """A later template version that adds a table index and its Alembic revision."""
-    tables = tree / "template" / "src" / "{{package_name}}" / "shared" / "infrastructure" / "tables.py.jinja"
+    tables = (
+        tree
+        / "template"
+        / "src"
+        / "{{package_name}}"
+        / "shared"
+        / "infrastructure"
+        / "tables.py.jinja"
+    )
     text = tables.read_text()
-    assert re.search(r"^from sqlalchemy import .*\bIndex\b", text, re.M), f"{tables} does not import Index"
+    assert re.search(r"^from sqlalchemy import .*\bIndex\b", text, re.MULTILINE), (
+        f"{tables} does not import Index"
+    )
     assert "class OutboxMessage(Base):" in text and "    published_at: Mapped" in text
     tables.write_text(
         text.rstrip("\n")
-        + '\n\n\n# Publication time, for the retention clean-up of published messages.\n'
+        + "\n\n\n# Publication time, for the retention clean-up of published messages.\n"
         + 'Index("ix_outbox_messages_published_at", OutboxMessage.published_at)\n'
     )
-    (tree / TEMPLATE_REVISION).write_text(f'''"""Shared kernel: index the outbox by publication time (retention clean-up).
+    (
+        tree / TEMPLATE_REVISION
+    ).write_text(f'''"""Shared kernel: index the outbox by publication time (retention clean-up).
 
 Revision ID: {NEXT_REVISION}
 Revises: {TEMPLATE_HEAD}
@@ -216,26 +238,38 @@ def git(cwd: Path, *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def history(
-    tmp_path_factory: pytest.TempPathFactory, copier_template_paths: list[str], default_gitconfig: object
+    tmp_path_factory: pytest.TempPathFactory,
+    copier_template_paths: list[str],
+    default_gitconfig: object,
 ) -> TemplateHistory:
     repo = tmp_path_factory.mktemp("template-history")
     git(repo, "init", "--quiet")
 
-    def commit(message: str, transform: Callable[[Path], None] | None, tag: str | None, *, source: str | None = None) -> str:
+    def commit(
+        message: str,
+        transform: Callable[[Path], None] | None,
+        tag: str | None,
+        *,
+        source: str | None = None,
+    ) -> str:
         """Commit the working tree's template files (or those of the `source` tag), transformed."""
         for child in repo.iterdir():
             if child.name != ".git":
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
         if source:
-            archive = subprocess.run(  # noqa: S603 - fixed arguments
+            archive = subprocess.run(
                 ["git", "archive", "--format=tar", source, "--", *copier_template_paths],
-                cwd=ROOT, capture_output=True, check=True,
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
             ).stdout
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 tar.extractall(repo, filter="data")
         for name in [] if source else copier_template_paths:
             if (ROOT / name).is_dir():
-                shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
                 shutil.copy2(ROOT / name, repo / name)
         if transform:
@@ -249,10 +283,14 @@ def history(
     previous, current, last = "0.0.1", current_release(), last_release()
     assert Version(previous) < Version(current)
     released = last[0] if last else None
-    prerelease = commit("pre-release: the database question is spelled db", as_prerelease_spelling, None)
+    prerelease = commit(
+        "pre-release: the database question is spelled db", as_prerelease_spelling, None
+    )
     commit("previous release", as_previous_release, previous)
     if last:
-        commit(f"release {last[0]}, as released from this repository", None, last[0], source=last[1])
+        commit(
+            f"release {last[0]}, as released from this repository", None, last[0], source=last[1]
+        )
     commit("current release", None, current)
     following = commit("next: an outbox index and its revision", as_next_release, None)
     return TemplateHistory(repo, prerelease, previous, current, following, released)
@@ -263,8 +301,13 @@ def history(
 
 def render(history: TemplateHistory, dst: Path, ref: str, **answers: Any) -> Path:
     run_copy(
-        str(history.repo), dst, vcs_ref=ref, data={"project_name": PROJECT_NAME, **answers},
-        defaults=True, unsafe=True, quiet=True,
+        str(history.repo),
+        dst,
+        vcs_ref=ref,
+        data={"project_name": PROJECT_NAME, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
     )
     return dst
 
@@ -297,14 +340,22 @@ def files(root: Path) -> dict[str, bytes]:
 
 
 def assert_same_files(actual: dict[str, bytes], expected: dict[str, bytes]) -> None:
-    missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
-    different = sorted(name for name in expected.keys() & actual.keys() if expected[name] != actual[name])
+    missing, extra = (
+        sorted(expected.keys() - actual.keys()),
+        sorted(actual.keys() - expected.keys()),
+    )
+    different = sorted(
+        name for name in expected.keys() & actual.keys() if expected[name] != actual[name]
+    )
     details = [
-        "".join(difflib.unified_diff(
-            expected[name].decode(errors="replace").splitlines(keepends=True),
-            actual[name].decode(errors="replace").splitlines(keepends=True),
-            f"fresh render/{name}", f"updated project/{name}",
-        ))
+        "".join(
+            difflib.unified_diff(
+                expected[name].decode(errors="replace").splitlines(keepends=True),
+                actual[name].decode(errors="replace").splitlines(keepends=True),
+                f"fresh render/{name}",
+                f"updated project/{name}",
+            )
+        )
         for name in different[:3]
     ]
     assert not (missing or extra or different), (
@@ -317,8 +368,12 @@ def assert_clean_update(project: Path) -> None:
     rejects = sorted(str(path.relative_to(project)) for path in project.rglob("*.rej"))
     assert not rejects, f"copier left rejected hunks: {rejects}"
     marked = sorted(
-        name for name, content in files(project).items()
-        if any(line.rstrip() in CONFLICT_MARKERS for line in content.decode(errors="replace").splitlines())
+        name
+        for name, content in files(project).items()
+        if any(
+            line.rstrip() in CONFLICT_MARKERS
+            for line in content.decode(errors="replace").splitlines()
+        )
     )
     assert not marked, f"conflict markers in {marked}"
     unmerged = git(project, "diff", "--name-only", "--diff-filter=U")
@@ -395,9 +450,16 @@ def test_update_from_the_last_tagged_release(
     """The path users really take once releases exist: this repository's newest release tag
     before the one CHANGELOG.md is preparing, updated to the working tree."""
     if history.released is None:
-        shallow = subprocess.run(
-            ["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True, text=True, check=False  # noqa: S607
-        ).stdout.strip() == "true"
+        shallow = (
+            subprocess.run(
+                ["git", "rev-parse", "--is-shallow-repository"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            == "true"
+        )
         pytest.skip(
             f"no release tag before {history.current} in this checkout"
             + (" (a shallow clone: fetch the full history and tags)" if shallow else "")
@@ -440,11 +502,11 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     price_cents: Mapped[int] = mapped_column(Integer)
 ''',
-    f"src/{PACKAGE}/modules/catalog/module.py": f'''from {PACKAGE}.modules import Module
+    f"src/{PACKAGE}/modules/catalog/module.py": f"""from {PACKAGE}.modules import Module
 from {PACKAGE}.modules.catalog.api.routes import router
 
 MODULE = Module(name="catalog", routers=[router])
-''',
+""",
     f"src/{PACKAGE}/modules/catalog/api/__init__.py": "",
     f"src/{PACKAGE}/modules/catalog/api/routes.py": '''"""HTTP routes of the catalog."""
 
@@ -498,14 +560,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("catalog_products")
 ''',
-    "tests/e2e/test_catalog.py": '''import httpx
+    "tests/e2e/test_catalog.py": """import httpx
 
 
 async def test_products_are_counted(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/catalog/products/count")
     assert response.status_code == 200
     assert response.json() == {"total": 0}
-''',
+""",
 }
 # Lines the project added to template files: (file, anchor, added), each added line right
 # before its anchor. Modules plug themselves in through their `module.py`, so only the
@@ -524,7 +586,11 @@ def make_own_changes(project: Path) -> None:
         path.write_text(content)
     for name, anchor, added in OWN_LINES:
         replace_in(project / name, anchor, added + anchor)
-    replace_in(project / "README.md", "\nA FastAPI service built with DDD, CQRS and Clean Architecture.\n", f"\n{OWN_DESCRIPTION}\n")
+    replace_in(
+        project / "README.md",
+        "\nA FastAPI service built with DDD, CQRS and Clean Architecture.\n",
+        f"\n{OWN_DESCRIPTION}\n",
+    )
     with (project / ".env").open("ab") as env:
         env.write(OWN_SETTING)
 
@@ -559,7 +625,10 @@ def test_update_keeps_the_projects_own_changes(
     # Every file the project did not touch is the new release's.
     touched = set(OWN_FILES) | {name for name, _, _ in OWN_LINES}
     fresh = files(render(history, tmp_path / "fresh", history.current))
-    assert_same_files({k: v for k, v in updated.items() if k not in touched}, {k: v for k, v in fresh.items() if k not in touched})
+    assert_same_files(
+        {k: v for k, v in updated.items() if k not in touched},
+        {k: v for k, v in fresh.items() if k not in touched},
+    )
     # Migrations up and `alembic check`: the project's table and revision still agree.
     checks(project, project_env()).run_all(migrate=True)
 
@@ -590,13 +659,24 @@ def test_template_and_project_migrations_meet(
     uv = require_command("uv")
     run([uv, "sync"], cwd=project, env=env)
     heads = run([uv, "run", "alembic", "heads"], cwd=project, env=env).stdout
-    assert sorted(line.split()[0] for line in heads.splitlines() if line.strip()) == sorted([NEXT_REVISION, OWN_REVISION]), heads
-    blocked = subprocess.run(  # noqa: S603 - fixed arguments
-        [uv, "run", PACKAGE, "migrate"], cwd=project, env=env, capture_output=True, text=True, check=False
+    assert sorted(line.split()[0] for line in heads.splitlines() if line.strip()) == sorted(
+        [NEXT_REVISION, OWN_REVISION]
+    ), heads
+    blocked = subprocess.run(
+        [uv, "run", PACKAGE, "migrate"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert blocked.returncode != 0 and "Multiple head revisions" in blocked.stdout + blocked.stderr
 
-    run([uv, "run", "alembic", "merge", "heads", "-m", "merge template migrations"], cwd=project, env=env)
+    run(
+        [uv, "run", "alembic", "merge", "heads", "-m", "merge template migrations"],
+        cwd=project,
+        env=env,
+    )
 
     heads = run([uv, "run", "alembic", "heads"], cwd=project, env=env).stdout
     assert len(heads.strip().splitlines()) == 1, heads
@@ -631,7 +711,12 @@ class Switch:
 # One entry per option a team may turn on after the first render; include_users joins when
 # the users module exists: Switch("include_users", False, True).
 SWITCHES = [
-    Switch("database", "sqlite", "postgresql", output=("write_env: .env sets DATABASE__URL to a sqlite URL",)),
+    Switch(
+        "database",
+        "sqlite",
+        "postgresql",
+        output=("write_env: .env sets DATABASE__URL to a sqlite URL",),
+    ),
     Switch("include_users", False, True, migrate_first=True),
     # A broker for a project already in use: its revision (delivery_failures) on top of the
     # existing database, its settings appended to .env, and its tests on this machine's broker.
@@ -646,9 +731,14 @@ def cli_value(value: Any) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("switch", SWITCHES, ids=str)
 def test_turning_an_option_on_later(
-    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks], switch: Switch
+    history: TemplateHistory,
+    tmp_path: Path,
+    checks: Callable[[Path, dict[str, str]], Checks],
+    switch: Switch,
 ) -> None:
-    project = render(history, tmp_path / "project", history.current, **{switch.answer: switch.before})
+    project = render(
+        history, tmp_path / "project", history.current, **{switch.answer: switch.before}
+    )
     commit_all(project, "rendered")
     env_before = (project / ".env").read_bytes()
     uv = require_command("uv")
@@ -672,7 +762,11 @@ def test_turning_an_option_on_later(
     assert_same_files(rendered, files(fresh))
     env_after = (project / ".env").read_bytes()
     assert env_after.startswith(env_before)
-    added = [line.split(b"=", 1)[0].decode() for line in env_after[len(env_before):].splitlines() if line.strip()]
+    added = [
+        line.split(b"=", 1)[0].decode()
+        for line in env_after[len(env_before) :].splitlines()
+        if line.strip()
+    ]
     assert added == list(switch.env_added), added
     for expected in switch.output:
         assert expected in output, output
@@ -680,7 +774,9 @@ def test_turning_an_option_on_later(
     extra: dict[str, str] = {}
     if answers["database"] == "postgresql":
         # .env still names the SQLite file (it is never rewritten); the environment wins.
-        extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/update_{uuid.uuid4().hex[:12]}"
+        extra["DATABASE__URL"] = (
+            f"postgresql+asyncpg://postgres@127.0.0.1:5432/update_{uuid.uuid4().hex[:12]}"
+        )
     extra.update(broker_env(answers))
     env = project_env(**extra)
     try:
@@ -721,8 +817,12 @@ def test_a_renamed_answer_is_migrated(history: TemplateHistory, tmp_path: Path) 
 
 
 def run_script(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, str(ROOT / "tasks" / script), *args], cwd=cwd, capture_output=True, text=True, check=False
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tasks" / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -732,14 +832,22 @@ HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        ({"_commit": "abc1234", "db": "postgresql", "license": "MIT"}, {"_commit": "abc1234", "database": "postgresql", "license": "MIT"}),
+        (
+            {"_commit": "abc1234", "db": "postgresql", "license": "MIT"},
+            {"_commit": "abc1234", "database": "postgresql", "license": "MIT"},
+        ),
         ({"db": "postgres"}, {"database": "postgresql"}),
-        ({"db": "sqlite3", "python_version": "3.13"}, {"database": "sqlite", "python_version": "3.13"}),
+        (
+            {"db": "sqlite3", "python_version": "3.13"},
+            {"database": "sqlite", "python_version": "3.13"},
+        ),
         # Both spellings: the current one was written by a newer copier run and wins.
         ({"db": "sqlite", "database": "postgresql"}, {"database": "postgresql"}),
     ],
 )
-def test_migrate_answers_renames_and_reshapes(tmp_path: Path, before: dict[str, Any], after: dict[str, Any]) -> None:
+def test_migrate_answers_renames_and_reshapes(
+    tmp_path: Path, before: dict[str, Any], after: dict[str, Any]
+) -> None:
     answers = tmp_path / ANSWERS_FILE
     answers.write_text(HEADER + yaml.safe_dump(before, sort_keys=False))
     first = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
@@ -756,7 +864,10 @@ def test_migrate_answers_renames_and_reshapes(tmp_path: Path, before: dict[str, 
 
 def test_migrate_answers_leaves_current_answers_alone(tmp_path: Path) -> None:
     answers = tmp_path / ANSWERS_FILE
-    original = HEADER + "_commit: 0.1.0\n_src_path: gh:acme/copier-fastapi-ddd\ndatabase: sqlite\nproject_name: Shop\n"
+    original = (
+        HEADER
+        + "_commit: 0.1.0\n_src_path: gh:acme/copier-fastapi-ddd\ndatabase: sqlite\nproject_name: Shop\n"
+    )
     answers.write_text(original)
     result = run_script("migrate_answers.py", tmp_path, ANSWERS_FILE)
     assert (result.returncode, result.stdout, answers.read_text()) == (0, "", original)
@@ -772,10 +883,16 @@ def test_every_migration_is_gated_released_documented_and_scripted() -> None:
     assert migrations(), "copier.yml has no _migrations"
     for migration in migrations():
         version = Version(str(migration["version"]))
-        assert version <= Version(current_release()), f"{version} is newer than CHANGELOG.md's first entry"
-        assert re.search(rf"^## {re.escape(str(migration['version']))}\b", changelog, re.M), f"no CHANGELOG entry for {version}"
+        assert version <= Version(current_release()), (
+            f"{version} is newer than CHANGELOG.md's first entry"
+        )
+        assert re.search(
+            rf"^## {re.escape(str(migration['version']))}\b", changelog, re.MULTILINE
+        ), f"no CHANGELOG entry for {version}"
         command = migration["command"]
-        assert isinstance(command, list) and command[0] == "{{ _copier_python }}", "run migrations with copier's interpreter"
+        assert isinstance(command, list) and command[0] == "{{ _copier_python }}", (
+            "run migrations with copier's interpreter"
+        )
         script = command[1].replace("{{ _copier_conf.src_path }}/", "")
         assert (ROOT / script).is_file(), f"{script} is not in the template repository"
         assert Path(script).name in changelog, f"CHANGELOG.md does not mention {script}"
@@ -783,7 +900,9 @@ def test_every_migration_is_gated_released_documented_and_scripted() -> None:
 
 
 def test_env_task_reports_a_database_url_of_another_kind(tmp_path: Path) -> None:
-    (tmp_path / ".env.example").write_text("DATABASE__URL=postgresql+asyncpg://localhost/app\nSECURITY__SECRET_KEY=change-me\n")
+    (tmp_path / ".env.example").write_text(
+        "DATABASE__URL=postgresql+asyncpg://localhost/app\nSECURITY__SECRET_KEY=change-me\n"
+    )
     env = "SECURITY__SECRET_KEY=kept\nDATABASE__URL=sqlite+aiosqlite:///./app.db\n"
     (tmp_path / ".env").write_text(env)
     result = run_script("write_env.py", tmp_path)

@@ -24,9 +24,12 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.process = subprocess.Popen(  # noqa: S603 - the project's own command
+        self.process = subprocess.Popen(
             [uv, "run", "walk_service", "serve", "--port", str(self.port)],
-            cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            cwd=root,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self) -> None:
@@ -62,7 +65,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_the_served_default_project_walks_through_auth_and_users(copier: CopierFixture, tmp_path: Path) -> None:
+def test_the_served_default_project_walks_through_auth_and_users(
+    copier: CopierFixture, tmp_path: Path
+) -> None:
     uv = require_command("uv")
     root = copier.copy(tmp_path / "project", project_name="Walk Service").path
     env = project_env()
@@ -78,23 +83,38 @@ def test_the_served_default_project_walks_through_auth_and_users(copier: CopierF
         token, seen = server.mail_link("/verify-email", 0)
         assert http.post("/v1/auth/verify", json={"token": token}).status_code == 200
         tokens = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
-        assert http.get("/v1/auth/me", headers=bearer(tokens["access_token"])).json()["email"] == email
+        assert (
+            http.get("/v1/auth/me", headers=bearer(tokens["access_token"])).json()["email"] == email
+        )
 
         first = tokens["refresh_token"]
         second = http.post("/v1/auth/refresh-token", json={"refresh_token": first}).json()
-        third = http.post("/v1/auth/refresh-token", json={"refresh_token": second["refresh_token"]}).json()
+        third = http.post(
+            "/v1/auth/refresh-token", json={"refresh_token": second["refresh_token"]}
+        ).json()
         assert http.post("/v1/auth/refresh-token", json={"refresh_token": first}).status_code == 401
-        assert http.post("/v1/auth/refresh-token", json={"refresh_token": third["refresh_token"]}).status_code == 401
+        assert (
+            http.post(
+                "/v1/auth/refresh-token", json={"refresh_token": third["refresh_token"]}
+            ).status_code
+            == 401
+        )
 
         tokens = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
         changed = "a changed passphrase here"
         response = http.post(
             "/v1/auth/change-password",
             headers=bearer(tokens["access_token"]),
-            json={"old_password": PASSWORD, "new_password": changed, "confirm_new_password": changed},
+            json={
+                "old_password": PASSWORD,
+                "new_password": changed,
+                "confirm_new_password": changed,
+            },
         )
         assert response.status_code == 200
-        assert http.post("/v1/auth/request-password-reset", json={"email": email}).status_code == 202
+        assert (
+            http.post("/v1/auth/request-password-reset", json={"email": email}).status_code == 202
+        )
         token, seen = server.mail_link("/reset-password", seen)
         final = "the final passphrase of the walk"
         reset = {"token": token, "new_password": final, "confirm_new_password": final}
@@ -109,15 +129,30 @@ def test_the_served_default_project_walks_through_auth_and_users(copier: CopierF
                 break
             time.sleep(0.1)
         assert profile is not None and profile["email"] == email
-        patched = http.patch("/v1/users/me", headers=bearer(tokens["access_token"]), json={"bio": "Walking."})
+        patched = http.patch(
+            "/v1/users/me", headers=bearer(tokens["access_token"]), json={"bio": "Walking."}
+        )
         assert patched.json()["bio"] == "Walking."
 
         admin = "admin@example.com"
-        run(["bash", "-c", f"printf '%s\\n' '{PASSWORD}' | {uv} run walk_service create-superuser --email {admin}"], cwd=root, env=env)
-        admin_token = http.post("/v1/auth/login", json={"email": admin, "password": PASSWORD}).json()["access_token"]
+        run(
+            [
+                "bash",
+                "-c",
+                f"printf '%s\\n' '{PASSWORD}' | {uv} run walk_service create-superuser --email {admin}",
+            ],
+            cwd=root,
+            env=env,
+        )
+        admin_token = http.post(
+            "/v1/auth/login", json={"email": admin, "password": PASSWORD}
+        ).json()["access_token"]
         listed = http.get("/v1/users", headers=bearer(admin_token)).json()
         assert profile["id"] in [item["id"] for item in listed["items"]]
-        assert http.delete(f"/v1/users/{profile['id']}", headers=bearer(admin_token)).status_code == 204
+        assert (
+            http.delete(f"/v1/users/{profile['id']}", headers=bearer(admin_token)).status_code
+            == 204
+        )
         refused = False
         for _ in range(50):
             if http.get("/v1/auth/me", headers=bearer(tokens["access_token"])).status_code == 401:
@@ -125,7 +160,12 @@ def test_the_served_default_project_walks_through_auth_and_users(copier: CopierF
                 break
             time.sleep(0.1)
         assert refused, "the deleted user's access token still works"
-        assert http.post("/v1/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+        assert (
+            http.post(
+                "/v1/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]}
+            ).status_code
+            == 401
+        )
 
         out = http.post("/v1/auth/logout", headers=bearer(admin_token))
         assert out.status_code == 204

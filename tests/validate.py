@@ -26,7 +26,9 @@ GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 def tool(name: str) -> str:
     path = BIN / name
     if not path.exists():
-        pytest.fail(f"`{name}` is missing from the template's environment: run `uv sync`", pytrace=False)
+        pytest.fail(
+            f"`{name}` is missing from the template's environment: run `uv sync`", pytrace=False
+        )
     return str(path)
 
 
@@ -63,7 +65,9 @@ def shellcheck(script: str, cwd: Path, origin: str) -> None:
     text = "#!/bin/bash\nset -e\n" + GITHUB_EXPRESSION.sub("EXPR", script)
     path = cwd.parent / f"shellcheck-{hashlib.sha256(text.encode()).hexdigest()[:16]}.sh"
     path.write_text(text)
-    code, output = _run_cached([tool("shellcheck"), "--severity=style", str(path)], cwd.parent, text)
+    code, output = _run_cached(
+        [tool("shellcheck"), "--severity=style", str(path)], cwd.parent, text
+    )
     assert code == 0, f"shellcheck found problems in a script of {origin}:\n{script}\n{output}"
 
 
@@ -75,11 +79,17 @@ def check_uv_run_tools(commands: list[list[str]], pyproject: dict[str, Any], ori
         if executable in scripts:
             continue
         distribution = delivery.TOOL_DISTRIBUTIONS.get(executable)
-        assert distribution is not None, f"{origin} runs `uv run {executable}`, which is no script of the project and no known tool"
-        assert distribution in dependencies, f"{origin} runs `uv run {executable}` but {distribution} is not a dependency"
+        assert distribution is not None, (
+            f"{origin} runs `uv run {executable}`, which is no script of the project and no known tool"
+        )
+        assert distribution in dependencies, (
+            f"{origin} runs `uv run {executable}` but {distribution} is not a dependency"
+        )
 
 
-def check_commands_are_full_tier_checks(commands: list[list[str]], package: str, origin: str) -> None:
+def check_commands_are_full_tier_checks(
+    commands: list[list[str]], package: str, origin: str
+) -> None:
     known = {tuple(words) for _, words in delivery.project_checks(package)}
     for words in commands:
         assert tuple(words) in known, (
@@ -99,7 +109,16 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
         assert [path.name for path in workflows] == ["ci.yml", "template-update.yml"]
         for path in workflows:
             text = path.read_text()
-            run_tool([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)], cwd=root, content=text)
+            run_tool(
+                [
+                    tool("check-jsonschema"),
+                    "--builtin-schema",
+                    "vendor.github-workflows",
+                    str(path),
+                ],
+                cwd=root,
+                content=text,
+            )
             workflow = yaml.safe_load(text)
             for script in delivery.github_scripts(workflow):
                 shellcheck(script, root, path.name)
@@ -107,7 +126,9 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
             check_uv_run_tools(commands, pyproject, path.name)
         ci = yaml.safe_load((github / "workflows" / "ci.yml").read_text())
         checks = ci["jobs"]["checks"]
-        check_commands_are_full_tier_checks(delivery.uv_run_commands(delivery.github_scripts(ci)), package, "ci.yml")
+        check_commands_are_full_tier_checks(
+            delivery.uv_run_commands(delivery.github_scripts(ci)), package, "ci.yml"
+        )
         broker = answers["message_broker"]
         services = set(checks.get("services", {}))
         # NATS needs --jetstream, which a service container cannot take: a step starts it.
@@ -119,17 +140,26 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
         assert all("--jetstream" in step["run"] for step in started)
         check_ci_broker_env(checks.get("env", {}), broker, host="localhost")
         assert ("image" in ci["jobs"]) == answers["docker"]
-        assert any(step.get("uses", "").startswith("astral-sh/setup-uv@") and step["with"]["enable-cache"] for step in checks["steps"])
+        assert any(
+            step.get("uses", "").startswith("astral-sh/setup-uv@") and step["with"]["enable-cache"]
+            for step in checks["steps"]
+        )
         schedule = yaml.safe_load((github / "workflows" / "template-update.yml").read_text())
         # PyYAML reads the key `on` as True (YAML 1.1); GitHub reads it as "on".
         assert schedule[True]["schedule"][0]["cron"]
         assert any("copier check-update" in script for script in delivery.github_scripts(schedule))
     if answers["ci"] == "gitlab":
         text = gitlab.read_text()
-        run_tool([tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(gitlab)], cwd=root, content=text)
+        run_tool(
+            [tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(gitlab)],
+            cwd=root,
+            content=text,
+        )
         pipeline = yaml.safe_load(text)
         shellcheck("\n".join(delivery.gitlab_scripts(pipeline)), root, ".gitlab-ci.yml")
-        check_uv_run_tools(delivery.uv_run_commands(delivery.gitlab_scripts(pipeline)), pyproject, ".gitlab-ci.yml")
+        check_uv_run_tools(
+            delivery.uv_run_commands(delivery.gitlab_scripts(pipeline)), pyproject, ".gitlab-ci.yml"
+        )
         checks = delivery.uv_run_commands([str(line) for line in pipeline["checks"]["script"]])
         check_commands_are_full_tier_checks(checks, package, ".gitlab-ci.yml")
         broker = answers["message_broker"]
@@ -160,14 +190,27 @@ def check_ci_broker_env(env: dict[str, str], broker: str, host: str) -> None:
 
 def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> None:
     files = [root / name for name in ("Dockerfile", "compose.yaml", ".dockerignore")]
-    assert all(path.exists() == answers["docker"] for path in files), [p.name for p in files if p.exists()]
+    assert all(path.exists() == answers["docker"] for path in files), [
+        p.name for p in files if p.exists()
+    ]
     if not answers["docker"]:
         return
     dockerfile = (root / "Dockerfile").read_text()
-    run_tool([tool("hadolint"), "--no-color", str(root / "Dockerfile")], cwd=root, content=dockerfile)
+    run_tool(
+        [tool("hadolint"), "--no-color", str(root / "Dockerfile")], cwd=root, content=dockerfile
+    )
     compose_text = (root / "compose.yaml").read_text()
     run_tool([docker_compose(), "config", "--quiet"], cwd=root, content=compose_text)
-    run_tool([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(root / "compose.yaml")], cwd=root, content=compose_text)
+    run_tool(
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(root / "compose.yaml"),
+        ],
+        cwd=root,
+        content=compose_text,
+    )
 
     args, stages = delivery.parse_dockerfile(dockerfile)
     assert args["PYTHON_VERSION"] == answers["python_version"]
@@ -178,30 +221,60 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     context = delivery.build_context(root)
     for source in delivery.copy_sources(builder):
         if source != "uv.lock*":
-            assert delivery.context_matches(source, context), f"COPY {source}: not in the build context"
-    for secret_or_junk in (".env", ".copier-answers.yml", ".git/HEAD", ".venv/x", "x.db", "src/a/__pycache__/m.pyc"):
-        assert delivery.is_ignored(secret_or_junk, delivery.dockerignore_rules((root / ".dockerignore").read_text())), secret_or_junk
-    syncs = [i.value for i in builder.instructions if i.keyword == "RUN" and i.value.startswith("uv sync")]
-    assert syncs == ["uv sync --locked --no-install-project --no-dev", "uv sync --locked --no-dev --no-editable"]
+            assert delivery.context_matches(source, context), (
+                f"COPY {source}: not in the build context"
+            )
+    for secret_or_junk in (
+        ".env",
+        ".copier-answers.yml",
+        ".git/HEAD",
+        ".venv/x",
+        "x.db",
+        "src/a/__pycache__/m.pyc",
+    ):
+        assert delivery.is_ignored(
+            secret_or_junk, delivery.dockerignore_rules((root / ".dockerignore").read_text())
+        ), secret_or_junk
+    syncs = [
+        i.value
+        for i in builder.instructions
+        if i.keyword == "RUN" and i.value.startswith("uv sync")
+    ]
+    assert syncs == [
+        "uv sync --locked --no-install-project --no-dev",
+        "uv sync --locked --no-dev --no-editable",
+    ]
     copied = {shlex_last(i.value) for i in runtime.instructions if i.keyword == "COPY"}
     assert {"/app/.venv", "/app/alembic.ini", "/app/migrations"} <= copied
     user = next(i.value for i in runtime.instructions if i.keyword == "USER")
-    assert re.fullmatch(r"[1-9]\d*:[1-9]\d*", user), f"USER {user}: the runtime must run as a numeric non-root user"
+    assert re.fullmatch(r"[1-9]\d*:[1-9]\d*", user), (
+        f"USER {user}: the runtime must run as a numeric non-root user"
+    )
     healthcheck = next(i for i in runtime.instructions if i.keyword == "HEALTHCHECK")
-    assert "python" in healthcheck.value and "/health/live" in healthcheck.value and "curl" not in healthcheck.value
+    assert (
+        "python" in healthcheck.value
+        and "/health/live" in healthcheck.value
+        and "curl" not in healthcheck.value
+    )
     entrypoint = next(i for i in runtime.instructions if i.keyword == "ENTRYPOINT").exec_form()
     assert entrypoint == list(pyproject["project"]["scripts"])
 
     compose = yaml.safe_load(compose_text)
     services = compose["services"]
     broker = answers["message_broker"]
-    expected = {"migrate", "app", "mailpit"} | ({"db"} if answers["database"] == "postgresql" else set())
+    expected = {"migrate", "app", "mailpit"} | (
+        {"db"} if answers["database"] == "postgresql" else set()
+    )
     assert set(services) == expected | ({broker} if broker != "none" else set())
     assert services["migrate"]["command"] == ["migrate"]
-    assert services["app"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert services["app"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }
     for name in ("migrate", "app"):
         environment = services[name]["environment"]
-        assert environment["MAIL__SMTP_HOST"] == "mailpit" and environment["MAIL__SMTP_PORT"] == "1025"
+        assert (
+            environment["MAIL__SMTP_HOST"] == "mailpit" and environment["MAIL__SMTP_PORT"] == "1025"
+        )
     if broker == "none":
         assert "BROKER__URL" not in services["app"]["environment"]
     else:
@@ -209,16 +282,22 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
         assert services["app"]["depends_on"][broker] == {"condition": "service_healthy"}
         assert broker not in services["migrate"].get("depends_on", {})
         assert services[broker]["healthcheck"]["test"]
-        assert re.match(rf"^(\w+://)?([^@/]+@)?{broker}:\d+(/|$)", services["app"]["environment"]["BROKER__URL"])
+        assert re.match(
+            rf"^(\w+://)?([^@/]+@)?{broker}:\d+(/|$)", services["app"]["environment"]["BROKER__URL"]
+        )
         if broker == "nats":
             assert "--jetstream" in services[broker]["command"]
     if answers["database"] == "postgresql":
         assert "@db:5432/" in services["app"]["environment"]["DATABASE__URL"]
         assert services["db"]["healthcheck"]["test"]
-        assert any(volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"])
+        assert any(
+            volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"]
+        )
     for service in services.values():
         for port in service.get("ports", []):
-            assert str(port).startswith("127.0.0.1:"), f"port {port} is published on every interface"
+            assert str(port).startswith("127.0.0.1:"), (
+                f"port {port} is published on every interface"
+            )
 
 
 def shlex_last(value: str) -> str:
@@ -227,13 +306,27 @@ def shlex_last(value: str) -> str:
 
 def check_developer_files(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> None:
     config = root / ".pre-commit-config.yaml"
-    run_tool([tool("pre-commit"), "validate-config", str(config)], cwd=root, content=config.read_text())
-    hooks = {hook["id"]: hook for repo in yaml.safe_load(config.read_text())["repos"] for hook in repo["hooks"]}
-    assert {"ruff", "ruff-format", "mypy", "check-merge-conflict", "copier-update-leftovers"} <= set(hooks)
+    run_tool(
+        [tool("pre-commit"), "validate-config", str(config)], cwd=root, content=config.read_text()
+    )
+    hooks = {
+        hook["id"]: hook
+        for repo in yaml.safe_load(config.read_text())["repos"]
+        for hook in repo["hooks"]
+    }
+    assert {
+        "ruff",
+        "ruff-format",
+        "mypy",
+        "check-merge-conflict",
+        "copier-update-leftovers",
+    } <= set(hooks)
     leftovers = re.compile(hooks["copier-update-leftovers"]["files"])
     assert leftovers.search("src/app.py.rej") and leftovers.search("README.md.orig")
     assert not leftovers.search("src/orig.py") and not leftovers.search("rejected.md")
-    hook_commands = [hook["entry"].split() for hook in hooks.values() if hook["entry"].startswith("uv run ")]
+    hook_commands = [
+        hook["entry"].split() for hook in hooks.values() if hook["entry"].startswith("uv run ")
+    ]
     check_uv_run_tools([words[2:] for words in hook_commands], pyproject, ".pre-commit-config.yaml")
     assert (root / ".editorconfig").read_text().startswith("# Editor settings")
 
@@ -241,17 +334,29 @@ def check_developer_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     readme = (root / "README.md").read_text()
     table = delivery.readme_command_table(readme)
     documented = {invocation.split()[1]: command for invocation, command in table if invocation}
-    targets = [target for target in delivery.make_targets((root / "Makefile").read_text()) if target != "help"]
+    targets = [
+        target
+        for target in delivery.make_targets((root / "Makefile").read_text())
+        if target != "help"
+    ]
     assert sorted(targets) == sorted(documented), "Makefile targets and README's make column differ"
     assert {"install", "run", "test", "lint", "migrate", "revision"} <= set(targets)
     for target in targets:
         variables = {"m": "..."} if target == "revision" else {}
-        assert delivery.make_dry_run(root, target, **variables) == documented[target].split(" && "), target
+        assert delivery.make_dry_run(root, target, **variables) == documented[target].split(
+            " && "
+        ), target
     all_commands = {part for _, command in table for part in command.split(" && ")}
     for line in delivery.readme_quickstart(readme):
         assert line in all_commands, f"quick start command `{line}` is not in the Commands table"
-    make_checks = [words.split()[2:] for target in ("lint", "test") for words in delivery.make_dry_run(root, target)]
-    check_commands_are_full_tier_checks(make_checks, next(iter(pyproject["project"]["scripts"])), "Makefile")
+    make_checks = [
+        words.split()[2:]
+        for target in ("lint", "test")
+        for words in delivery.make_dry_run(root, target)
+    ]
+    check_commands_are_full_tier_checks(
+        make_checks, next(iter(pyproject["project"]["scripts"])), "Makefile"
+    )
     check_uv_run_tools(delivery.uv_run_commands(list(documented.values())), pyproject, "README.md")
 
     # Coverage is measured on every test run and the suite fails under 90%.
