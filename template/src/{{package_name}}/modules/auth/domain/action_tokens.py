@@ -1,0 +1,8 @@
+"""Single-use tokens mailed to the account holder: verify an address, reset a password."""
+
+from enum import StrEnum
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"

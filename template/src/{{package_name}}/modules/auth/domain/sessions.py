@@ -1,0 +1,41 @@
+"""Login sessions and their refresh tokens.
+
+A session is a refresh-token family: every refresh rotates the token, and presenting a token
+that was already rotated means it leaked, so the whole session is revoked. Access tokens
+name their session, so revoking a session also ends its access tokens at once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+
+class RevocationReason(StrEnum):
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout_all"
+    TOKEN_REUSE = "token_reuse"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+
+
+@dataclass(frozen=True)
+class SessionLifetime:
+    idle: timedelta  # a refresh token unused for this long expires
+    absolute: timedelta  # no session outlives this, however active
+
+    def token_expiry(self, now: datetime, session_expires_at: datetime) -> datetime:
+        return min(now + self.idle, session_expires_at)
+
+
+@dataclass(frozen=True)
+class Session:
+    id: UUID
+    account_id: UUID
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
