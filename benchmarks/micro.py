@@ -121,8 +121,8 @@ async def main() -> None:
     args = parser.parse_args()
     url = os.environ["DATABASE__URL"]
     main_module = importlib.import_module(f"{args.package}.main")
-    settings_module = importlib.import_module(f"{args.package}.settings")
-    settings = settings_module.Settings(
+    container_module = importlib.import_module(f"{args.package}.container")
+    settings = container_module.load_settings(
         _env_file=None,
         security={"secret_key": "micro-benchmark-secret-key-0123456789abcdef"},
         database={"url": url},

@@ -94,10 +94,6 @@ def kebab_case(value: str) -> str:
     return "-".join(_words(value))
 
 
-def pascal_case(value: str) -> str:
-    return "".join(word.capitalize() for word in _words(value))
-
-
 def slug_error(value: str) -> str:
     """An error message for an unusable project slug, or an empty string."""
     if re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", str(value)):
@@ -142,7 +138,6 @@ class NamingExtension(Extension):
         super().__init__(environment)
         environment.filters["snake_case"] = snake_case
         environment.filters["kebab_case"] = kebab_case
-        environment.filters["pascal_case"] = pascal_case
         environment.filters["package_name_error"] = package_name_error
         environment.filters["slug_error"] = slug_error
         environment.filters["email_error"] = email_error
@@ -154,7 +149,5 @@ class DerivedContext(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         python = str(context.get("python_version", "3.12"))
         context["python_tag"] = "py" + python.replace(".", "")
-        context["class_prefix"] = pascal_case(context.get("package_name", "service"))
         context["is_sqlite"] = context.get("database") == "sqlite"
         context["is_postgresql"] = context.get("database") == "postgresql"
-        context["modules"] = ["auth", "users"] if context.get("include_users", True) else ["auth"]

@@ -72,7 +72,7 @@ def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, 
     """The settings that point a rendered project at this machine's broker for its answers:
     BROKER__URL for the app and its commands, TEST_BROKER_URL for its test suite, and a
     BROKER__PREFIX of its own so runs in parallel (xdist workers) never share a queue.
-    Kafka has no server here: the project's tests use FastStream's TestKafkaBroker."""
+    Kafka has no server here: the project's tests start Tansu, a Kafka-protocol broker."""
     service = matrix.REAL_BROKERS.get(answers.get("message_broker", "none"))
     if service is None:
         return {}
@@ -85,10 +85,21 @@ def broker_env(answers: dict[str, Any], prefix: str | None = None) -> dict[str, 
 
 
 def run(
-    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 900,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=cwd,
+        env=env,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(
@@ -162,18 +173,9 @@ def drop_broker_topology(root: Path, env: dict[str, str], package: str) -> None:
         return
     script = (
         "import asyncio\n"
-        f"from {package}.container import create_container\n"
-        f"from {package}.settings import load_settings\n"
-        f"from {package}.shared.application.registry import Handlers\n"
-        "from tests.support.broker import drop_topology\n"
-        "async def main():\n"
-        "    settings = load_settings()\n"
-        "    container = create_container(settings)\n"
-        "    try:\n"
-        "        await drop_topology(settings.broker, await container.get(Handlers))\n"
-        "    finally:\n"
-        "        await container.close()\n"
-        "asyncio.run(main())\n"
+        f"from {package}.container import load_settings\n"
+        "from tests.support.broker import all_handlers, drop_topology\n"
+        "asyncio.run(drop_topology(load_settings().broker, all_handlers()))\n"
     )
     result = subprocess.run(
         [require_command("uv"), "run", "python", "-c", script],

@@ -287,11 +287,12 @@ PROJECT_CHECKS: list[tuple[str, list[str]]] = [
     ("ruff format", ["ruff", "format", "--check", "."]),
     ("mypy --strict", ["mypy"]),
     ("lint-imports", ["lint-imports"]),
-    # On a fresh database: `alembic upgrade head` itself creates a missing PostgreSQL one.
-    ("alembic upgrade head", ["alembic", "upgrade", "head"]),
+    # On a fresh database: `alembic upgrade heads` itself creates a missing PostgreSQL one.
+    # Every branch (the platform's and each module's) up, checked, down, and up again.
+    ("alembic upgrade heads", ["alembic", "upgrade", "heads"]),
     ("alembic check", ["alembic", "check"]),
     ("alembic downgrade base", ["alembic", "downgrade", "base"]),
-    ("migrate (upgrade head)", ["{package}", "migrate"]),
+    ("migrate (upgrade heads)", ["{package}", "migrate"]),
     ("pytest (coverage >= 90%)", ["pytest"]),
 ]
 

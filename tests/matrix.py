@@ -40,9 +40,9 @@ REAL_BROKERS = {
     "redis": BrokerService("Redis", "redis://127.0.0.1:6379/0", 6379),
     "nats": BrokerService("NATS JetStream", "nats://127.0.0.1:4222", 4222),
 }
-# The values with no server anywhere in the suite: the rendered project's tests use
-# FastStream's in-memory test broker, and no test claims that a real one ran.
-TEST_BROKER_ONLY = {"kafka": "TestKafkaBroker"}
+# The values whose server the rendered project's tests start themselves: Kafka's protocol,
+# spoken by Tansu (no Apache Kafka runs in this suite, and no test claims one did).
+OWN_BROKERS = {"kafka": "Tansu"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def questions() -> dict[str, dict[str, Any]]:
     return {
         key: value
         for key, value in data.items()
-        if not key.startswith("_") and isinstance(value, dict)
+        # Derived values (`when: false`) are computed from the answers, never asked.
+        if not key.startswith("_") and isinstance(value, dict) and value.get("when") is not False
     }
 
 
@@ -148,13 +149,11 @@ def fast_tier_rows() -> list[dict[str, Any]]:
 
 
 def label(row: dict[str, Any]) -> str:
-    """A readable test id: only the answers that differ from the defaults; a broker tested
-    without a server says so (`message_broker=kafka(TestKafkaBroker)`)."""
+    """A readable test id: only the answers that differ from the defaults."""
     changed = []
     for name, value in row.items():
         if defaults()[name] != value:
-            note = TEST_BROKER_ONLY.get(value) if name == "message_broker" else None
-            changed.append(f"{name}={value}({note})" if note else f"{name}={value}")
+            changed.append(f"{name}={value}")
     return ",".join(changed) or "defaults"
 
 
@@ -164,8 +163,11 @@ def broker_note(row: dict[str, Any]) -> str | None:
     if value in REAL_BROKERS:
         service = REAL_BROKERS[value]
         return f"{value}: a real {service.name} server on 127.0.0.1:{service.port}"
-    if value in TEST_BROKER_ONLY:
-        return f"{value}: FastStream's {TEST_BROKER_ONLY[value]} (in memory); no {value.title()} server ran"
+    if value in OWN_BROKERS:
+        return (
+            f"{value}: the Kafka protocol, on {OWN_BROKERS[value]} started by the project's "
+            "tests on loopback; not Apache Kafka"
+        )
     return None
 
 

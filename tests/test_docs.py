@@ -126,14 +126,23 @@ def test_the_worked_example_passes_the_projects_checks(
             while package_dir != root / "src" and package_dir != root / "tests":
                 (package_dir / "__init__.py").touch()
                 package_dir = package_dir.parent
+        elif language == "ini":
+            # A section of an existing file: the block replaces its first line's option.
+            option = body.split("=", 1)[0].strip()
+            text = target.read_text()
+            section = re.search(rf"^{option} =\n(?:[ \t]+.*\n|\{{.*\n)*", text, re.MULTILINE)
+            assert section, f"{title} has no {option} option to replace"
+            target.write_text(text[: section.start()] + body + text[section.end() :])
         else:
             pytest.fail(f"unexpected block {language} {title}")
     run([uv, "sync"], cwd=root, env=env)
     for command in commands:
         run(["bash", "-c", f"set -euo pipefail; {command}"], cwd=root, env=env)
     versions = root / "migrations" / "versions"
-    added = [path.name for path in versions.glob("*.py") if not path.name[:4].isdigit()]
+    added = [path.name for path in (versions / "catalog").glob("*.py")]
     assert len(added) == 1 and added[0].endswith("_catalog_products.py"), added
+    heads = run([uv, "run", "alembic", "heads"], cwd=root, env=env).stdout
+    assert "(catalog)" in heads, heads
     contracts = run([uv, "run", "lint-imports"], cwd=root, env=env).stdout
     assert "BROKEN" not in contracts
     # The wildcard contracts see the new module: a deliberate breach fails them.

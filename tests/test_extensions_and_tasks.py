@@ -27,18 +27,17 @@ write_env = load("tasks/write_env.py")
 
 
 @pytest.mark.parametrize(
-    ("value", "snake", "kebab", "pascal"),
+    ("value", "snake", "kebab"),
     [
-        ("My Service", "my_service", "my-service", "MyService"),
-        ("Acme  Billing-API", "acme_billing_api", "acme-billing-api", "AcmeBillingApi"),
-        ("HTTPServer2Go", "httpserver2_go", "httpserver2-go", "Httpserver2Go"),
-        ("already_snake", "already_snake", "already-snake", "AlreadySnake"),
+        ("My Service", "my_service", "my-service"),
+        ("Acme  Billing-API", "acme_billing_api", "acme-billing-api"),
+        ("HTTPServer2Go", "httpserver2_go", "httpserver2-go"),
+        ("already_snake", "already_snake", "already-snake"),
     ],
 )
-def test_case_filters(value: str, snake: str, kebab: str, pascal: str) -> None:
+def test_case_filters(value: str, snake: str, kebab: str) -> None:
     assert context.snake_case(value) == snake
     assert context.kebab_case(value) == kebab
-    assert context.pascal_case(value) == pascal
 
 
 @pytest.mark.parametrize("name", ["acme_billing", "svc", "a1", "orders_api"])

@@ -4,8 +4,8 @@ database and the broker; registrations spread over both must give one account an
 profile each, and every consuming module handles every event exactly once (its inbox row,
 and one verification email per address across both processes' output), with no dead letter.
 
-Kafka is not here: no Kafka server runs on this machine or on CI (the rendered project's
-own tests use FastStream's TestKafkaBroker)."""
+Kafka is not here yet: its rendered project's own tests run on Tansu, a Kafka-protocol
+broker they start themselves."""
 
 from __future__ import annotations
 

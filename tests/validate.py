@@ -178,7 +178,7 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
 
 def check_ci_broker_env(env: dict[str, str], broker: str, host: str) -> None:
     """The test job points the app and its tests at the broker service; Kafka has none (the
-    project's tests use FastStream's TestKafkaBroker)."""
+    project's tests start Tansu, a Kafka-protocol broker, themselves)."""
     if broker in matrix.REAL_BROKERS:
         url = env["BROKER__URL"]
         assert env["TEST_BROKER_URL"] == url
@@ -342,7 +342,7 @@ def check_developer_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     assert sorted(targets) == sorted(documented), "Makefile targets and README's make column differ"
     assert {"install", "run", "test", "lint", "migrate", "revision"} <= set(targets)
     for target in targets:
-        variables = {"m": "..."} if target == "revision" else {}
+        variables = {"module": "auth", "m": "..."} if target == "revision" else {}
         assert delivery.make_dry_run(root, target, **variables) == documented[target].split(
             " && "
         ), target

@@ -3,9 +3,8 @@
 dishka's `ContainerMiddleware` keeps the request's container in the request state, and the
 container keeps the request in its context. Left as it is, that cycle holds each finished
 request (its scope, FastAPI's exit stacks, the container and what it built) until the
-garbage collector's next pass, and those passes were the slowest requests of the benchmark
-(docs/performance.md). Dropping the state's reference when the request ends lets reference
-counting free it all at once.
+garbage collector's next pass, which then costs some request tens of milliseconds. Dropping
+the state's reference when the request ends lets reference counting free it all at once.
 """
 
 from dishka import AsyncContainer
