@@ -62,18 +62,18 @@ def build_message(sender: str, to: str, mail: RenderedMail) -> EmailMessage:
     return message
 
 
+@dataclass(frozen=True)
 class ConsoleMailer:
     """Prints each email to standard output (development): links are visible, nothing is sent.
     It writes to stdout directly, not through logging, so tokens never reach the log pipeline."""
 
-    def __init__(self, renderer: MailRenderer, sender: str) -> None:
-        self._renderer = renderer
-        self._sender = sender
+    renderer: MailRenderer
+    sender: str
 
     async def send(self, to: str, template: str, context: Mapping[str, object]) -> None:
-        mail = self._renderer.render(template, context)
+        mail = self.renderer.render(template, context)
         sys.stdout.write(
-            f"\n----- email (console mailer) -----\nFrom: {self._sender}\nTo: {to}\n"
+            f"\n----- email (console mailer) -----\nFrom: {self.sender}\nTo: {to}\n"
             f"Subject: {mail.subject}\n\n{mail.text}----- end of email -----\n"
         )
         sys.stdout.flush()
@@ -90,17 +90,17 @@ class SmtpConfig:
     ca_file: str | None = None
 
 
+@dataclass(frozen=True)
 class SmtpMailer:
-    def __init__(self, renderer: MailRenderer, sender: str, config: SmtpConfig) -> None:
-        self._renderer = renderer
-        self._sender = sender
-        self._config = config
+    renderer: MailRenderer
+    sender: str
+    config: SmtpConfig
 
     async def send(self, to: str, template: str, context: Mapping[str, object]) -> None:
         import aiosmtplib  # with the first email (see the docstring)
 
-        message = build_message(self._sender, to, self._renderer.render(template, context))
-        config = self._config
+        message = build_message(self.sender, to, self.renderer.render(template, context))
+        config = self.config
         await aiosmtplib.send(
             message,
             hostname=config.host,
