@@ -515,9 +515,10 @@ def test_update_from_a_release(
 
     assert_clean_update(project)
     assert answers_of(project)["_commit"] == history.current
-    local = (".venv/", "uv.lock", f"{PACKAGE}.db")
+    local = (".venv/", "uv.lock", f"{PACKAGE}.db", own.relative_to(project).as_posix())
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(render(history, tmp_path / "fresh", history.current)))
+    assert own.is_file()  # the project's own revision stays where it was
     # Kept as it was; settings the release added to .env.example are appended.
     assert (project / ".env").read_bytes().startswith(env_before)
     checks(project, env).run_all(migrate=True)
