@@ -164,10 +164,7 @@ def broker_note(row: dict[str, Any]) -> str | None:
         service = REAL_BROKERS[value]
         return f"{value}: a real {service.name} server on 127.0.0.1:{service.port}"
     if value in OWN_BROKERS:
-        return (
-            f"{value}: the Kafka protocol, on {OWN_BROKERS[value]} started by the project's "
-            "tests on loopback; not Apache Kafka"
-        )
+        return f"{value}: Kafka protocol, tested on {OWN_BROKERS[value]}; not Apache Kafka"
     return None
 
 

@@ -52,3 +52,18 @@ def test_the_fast_tier_covers_every_pair_and_the_delivery_questions_triples() ->
             assert any(
                 all(row[d.name] == v for d, v in zip(group, values, strict=True)) for row in rows
             ), values
+
+
+def test_every_broker_says_what_it_ran_against() -> None:
+    """A broker value is tested on a real server or on one the tests start; the run's summary
+    never lets Tansu pass for Apache Kafka."""
+    (broker,) = (d for d in matrix.dimensions() if d.name == "message_broker")
+    brokers = {value for value in broker.values if value != "none"}
+    assert brokers == {*matrix.REAL_BROKERS, *matrix.OWN_BROKERS}
+    assert matrix.broker_note({"message_broker": "none"}) is None
+    assert matrix.broker_note({"message_broker": "rabbitmq"}) == (
+        "rabbitmq: a real RabbitMQ server on 127.0.0.1:5672"
+    )
+    assert matrix.broker_note({"message_broker": "kafka"}) == (
+        "kafka: Kafka protocol, tested on Tansu; not Apache Kafka"
+    )

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +27,12 @@ from tests.conftest import (
     broker_env,
     drop_broker_topology,
     drop_database,
+    free_port,
     project_env,
     require_command,
     run,
+    tansu,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 30) -> int:
@@ -69,7 +65,8 @@ def test_rendered_project_passes_its_own_checks(
     if answers["database"] == "postgresql":
         database = f"matrix_{uuid.uuid4().hex[:12]}"
         extra["DATABASE__URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
-    # A real broker on 127.0.0.1 with a prefix of this run's own; none for kafka.
+    # A real broker on 127.0.0.1 with a prefix of this run's own; for Kafka, the project's
+    # tests start Tansu themselves, and the serve steps below start one of their own.
     extra.update(broker_env(answers))
     env = project_env(**extra)
     steps: list[tuple[str, float]] = []
@@ -77,7 +74,7 @@ def test_rendered_project_passes_its_own_checks(
     request.node.user_properties.append(("timings", steps))
     if note := matrix.broker_note(answers):
         request.node.user_properties.append(("broker", note))
-    without_server = answers["message_broker"] in matrix.OWN_BROKERS
+    own_server = answers["message_broker"] in matrix.OWN_BROKERS
 
     def step(name: str, *command: str, timeout: float = 900) -> None:
         started = time.perf_counter()
@@ -95,18 +92,22 @@ def test_rendered_project_passes_its_own_checks(
             step(name, "run", *words)
         check_named_tools_exist(root, answers)
 
-        started = time.perf_counter()
         server_command = [uv, "run", "uvicorn", f"{package}.main:app", "--port", str(free_port())]
-        if without_server:
-            # No Kafka server anywhere in this suite: the app must refuse to start without
-            # its broker (a closed loopback port), never report itself ready.
-            refuse_to_start(
-                server_command, root, {**env, "BROKER__URL": f"127.0.0.1:{free_port()}"}
-            )
-            steps.append(
-                ("serve refuses to start without a Kafka server", time.perf_counter() - started)
-            )
-        else:
+        with ExitStack() as stack:
+            if own_server:
+                # Without its broker (a closed loopback port) the app must refuse to start,
+                # never report itself ready; then it serves on Tansu, as the tests start it.
+                started = time.perf_counter()
+                refuse_to_start(
+                    server_command, root, {**env, "BROKER__URL": f"127.0.0.1:{free_port()}"}
+                )
+                steps.append(
+                    ("serve refuses to start without its broker", time.perf_counter() - started)
+                )
+                address = stack.enter_context(tansu(root, env, tmp_path / "tansu.log"))
+                env.update(BROKER__URL=address, BROKER__PREFIX=f"tpl-{uuid.uuid4().hex[:12]}")
+
+            started = time.perf_counter()
             server = subprocess.Popen(
                 server_command,
                 cwd=root,
@@ -116,20 +117,20 @@ def test_rendered_project_passes_its_own_checks(
                 text=True,
             )
             try:
-                assert (
-                    wait_ready(f"http://127.0.0.1:{server_command[-1]}/health/ready", server) == 200
-                )
+                url = f"http://127.0.0.1:{server_command[-1]}/health/ready"
+                assert wait_ready(url, server) == 200
             finally:
                 server.terminate()
                 server.wait(timeout=15)
             steps.append(("serve /health/ready", time.perf_counter() - started))
 
-        if answers["docker"]:
-            started = time.perf_counter()
-            rehearse_image(root, tmp_path / "image", answers, env, serve=not without_server)
-            steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
+            if answers["docker"]:
+                started = time.perf_counter()
+                rehearse_image(root, tmp_path / "image", answers, env)
+                steps.append(("Dockerfile rehearsal", time.perf_counter() - started))
     finally:
-        drop_broker_topology(root, env, package)
+        if not own_server:  # Tansu took its topics with it
+            drop_broker_topology(root, env, package)
         if database:
             drop_database(root, env, extra["DATABASE__URL"])
 
@@ -184,9 +185,7 @@ def check_named_tools_exist(root: Path, answers: dict[str, Any]) -> None:
         )
 
 
-def rehearse_image(
-    root: Path, where: Path, answers: dict[str, Any], env: dict[str, str], *, serve: bool = True
-) -> None:
+def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[str, str]) -> None:
     image = rehearsal.build(root, where, env, python=f"python{answers['python_version']}")
     app = image.fs / "app"
     assert not (app / "src").exists() and not (app / "tests").exists(), (
@@ -226,9 +225,6 @@ def rehearse_image(
     # compose.yaml's one-off migrate service: the entry point with its command.
     migrate = rehearsal.resolve(image, image.entrypoint + compose["services"]["migrate"]["command"])
     run(migrate, cwd=image.workdir, env=container_env)
-    if not serve:
-        return  # no server for this broker here (Kafka): the serve step showed the app refuses
-
     # The server as the image starts it, on a free loopback port instead of 0.0.0.0:8000.
     port = str(free_port())
     assert image.exposed == ["8000"] and image.cmd[-4:] == ["--host", "0.0.0.0", "--port", "8000"]
