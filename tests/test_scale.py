@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from pytest_copier.plugin import CopierFixture
@@ -33,12 +32,12 @@ from tests.conftest import (
     broker_env,
     drop_broker_topology,
     drop_database,
-    free_port,
     project_env,
     require_command,
     run,
     tansu,
 )
+from tests.servers import Server, check_logged_errors
 
 REGISTRATIONS = 100
 BACKLOG = 40  # registrations whose events wait on the broker for the consumer that is killed
@@ -102,74 +101,11 @@ asyncio.run(main())
 """
 
 
-class Instance:
-    """One `uvicorn` process of the project on a loopback port, its output in a file."""
-
-    def __init__(self, root: Path, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self._output: IO[str] = log.open("w")
-        self.process = subprocess.Popen(
-            [
-                str(root / ".venv" / "bin" / "uvicorn"),
-                f"{PACKAGE}.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=root,
-            env=env,
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"instance on port {self.port} exited with {self.process.returncode}:\n{self.output()[-4000:]}",
-                    pytrace=False,
-                )
-            try:
-                with urllib.request.urlopen(self.url("/health/ready"), timeout=2) as response:
-                    body = json.loads(response.read())
-                    assert body["checks"].get("broker") == "ok", body
-                    return
-            except OSError:
-                time.sleep(0.2)
-        pytest.fail(
-            f"instance on port {self.port} was not ready within {timeout}s:\n{self.output()[-4000:]}",
-            pytrace=False,
-        )
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._output.close()
-        return self.process.returncode
-
-    def output(self) -> str:
-        if not self._output.closed:
-            self._output.flush()
-        return self.log.read_text(errors="replace")
-
-
-def register(instance: Instance, email: str) -> int:
+def register(instance: Server, email: str) -> int:
     password = f"scale-test-password-{uuid.uuid4().hex[:12]}"
     body = json.dumps({"email": email, "password": password, "confirm_password": password})
     request = urllib.request.Request(
-        instance.url("/v1/auth/register"),
+        f"{instance.base}/v1/auth/register",
         data=body.encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -181,7 +117,7 @@ def register(instance: Instance, email: str) -> int:
         return int(error.code)
 
 
-def register_all(instances: list[Instance], emails: list[str]) -> None:
+def register_all(instances: list[Server], emails: list[str]) -> None:
     """Register every address, spread over the instances, eight at a time."""
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(
@@ -193,7 +129,7 @@ def register_all(instances: list[Instance], emails: list[str]) -> None:
     assert statuses == [202] * len(emails), sorted(set(statuses))
 
 
-def emails_to(instances: list[Instance], prefix: str) -> list[str]:
+def emails_to(instances: list[Server], prefix: str) -> list[str]:
     """The recipients of the verification emails the instances printed, starting with `prefix`."""
     return [
         line.removeprefix("To: ")
@@ -234,12 +170,12 @@ def test_two_instances_share_the_broker_and_a_crash_loses_nothing(
         LOG__LEVEL="WARNING",
         PYTHONUNBUFFERED="1",  # each email is in the output file as soon as it is printed
     )
-    instances: list[Instance] = []
+    instances: list[Server] = []
     observe = tmp_path / "observe.py"
     observe.write_text(OBSERVE)
 
-    def start(name: str, **settings: str) -> Instance:
-        instance = Instance(root, {**env, **settings}, tmp_path / f"{name}.log")
+    def start(name: str, **settings: str) -> Server:
+        instance = Server(root, PACKAGE, {**env, **settings}, tmp_path / f"{name}.log")
         instances.append(instance)
         instance.wait_ready(timeout=60)
         return instance
@@ -315,7 +251,7 @@ def test_two_instances_share_the_broker_and_a_crash_loses_nothing(
                 drop_broker_topology(root, env, PACKAGE)
 
 
-def check_handled_once(seen: dict[str, Any], total: int, instances: list[Instance]) -> None:
+def check_handled_once(seen: dict[str, Any], total: int, instances: list[Server]) -> None:
     logs = "\n".join(instance.output()[-3000:] for instance in instances)
     assert seen["outbox_not_published"] == 0, (seen, logs)
     assert seen["accounts"] == total and seen["profiles"] == total, (seen, logs)
@@ -323,15 +259,3 @@ def check_handled_once(seen: dict[str, Any], total: int, instances: list[Instanc
     assert seen["inbox"] == dict.fromkeys(CONSUMERS, total), (seen, logs)
     assert seen["inbox_event_types"] == sorted(f"{c} {e}" for c, e in CONSUMERS.items()), seen
     assert seen["delivery_failures"] == {}, (seen, logs)
-
-
-def check_logged_errors(output: str) -> None:
-    """No error was logged and no traceback printed (the rendered project pins nats-py below
-    2.15, whose fetch timeouts FastStream 0.7 logs as errors every idle second)."""
-    for line in output.splitlines():
-        if not line.startswith("{"):
-            assert "Traceback" not in line, output[-4000:]
-            continue
-        record = json.loads(line)
-        if record.get("level") in {"error", "critical"}:
-            pytest.fail(f"an error was logged: {line}", pytrace=False)

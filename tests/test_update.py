@@ -42,7 +42,14 @@ from copier import run_copy
 from packaging.version import InvalidVersion, Version
 
 from tests import matrix
-from tests.conftest import broker_env, drop_database, project_env, require_command, run
+from tests.conftest import (
+    broker_env,
+    drop_broker_topology,
+    drop_database,
+    project_env,
+    require_command,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "Update Service"
@@ -464,6 +471,41 @@ def test_update_from_the_previous_release(
     assert_same_files(files(project), files(fresh))
     assert (project / ".env").read_bytes() == env_before
     checks(project, project_env()).run_all(migrate=False)
+
+
+@pytest.mark.slow
+def test_a_module_added_with_new_module_survives_an_update(
+    history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
+) -> None:
+    """A project with a broker adds a module with `new-module`, then updates: no conflict,
+    the module's files as they were, and every check passes."""
+    answers = {"message_broker": "rabbitmq"}
+    project = render(history, tmp_path / "project", history.previous, **answers)
+    commit_all(project, "rendered from the previous release")
+    uv = require_command("uv")
+    env = project_env(**broker_env(answers))
+    run([uv, "sync"], cwd=project, env=env)
+    run([uv, "run", PACKAGE, "new-module", "orders"], cwd=project, env=env)
+    commit_all(project, "the orders module")
+    module = {
+        name: data
+        for name, data in files(project).items()
+        if "/orders/" in name or name.startswith("tests/modules/orders")
+    }
+    assert len(module) > 30
+
+    copier_update(project)
+
+    assert_clean_update(project)
+    assert answers_of(project)["_commit"] == history.current
+    after = files(project)
+    assert {name: after.get(name) for name in module} == module
+    assert '"(users) | (orders)"' in (project / "pyproject.toml").read_text()
+    assert "%(here)s/migrations/versions/orders\n" in (project / "alembic.ini").read_text()
+    try:
+        checks(project, env).run_all(migrate=True)
+    finally:
+        drop_broker_topology(project, env, PACKAGE)
 
 
 @pytest.mark.slow

@@ -3,8 +3,6 @@ the auth and users journeys end to end, emails read from the console mailer's ou
 
 from __future__ import annotations
 
-import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -13,51 +11,9 @@ import pytest
 from pytest_copier.plugin import CopierFixture
 
 from tests.conftest import project_env, require_command, run
-from tests.test_projects import free_port
+from tests.servers import Server
 
 PASSWORD = "correct horse battery staple"
-
-
-class Server:
-    def __init__(self, root: Path, env: dict[str, str], log: Path) -> None:
-        uv = require_command("uv")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.process = subprocess.Popen(
-            [uv, "run", "walk_service", "serve", "--port", str(self.port)],
-            cwd=root,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.base}/health/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"not ready:\n{self.log.read_text()[-3000:]}", pytrace=False)
-
-    def mail_link(self, path: str, after: int) -> tuple[str, int]:
-        """The token of the first `path` link the console mailer printed past offset `after`."""
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            text = self.log.read_text()
-            match = re.compile(rf"{re.escape(path)}\?token=([A-Za-z0-9_-]+)").search(text, after)
-            if match:
-                return match.group(1), match.end()
-            time.sleep(0.1)
-        pytest.fail(f"no {path} email printed:\n{self.log.read_text()[-3000:]}", pytrace=False)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -73,7 +29,7 @@ def test_the_served_default_project_walks_through_auth_and_users(
     env = project_env()
     run([uv, "sync"], cwd=root, env=env)
     run([uv, "run", "walk_service", "migrate"], cwd=root, env=env)
-    server = Server(root, env, tmp_path / "server.log")
+    server = Server(root, "walk_service", env, tmp_path / "server.log")
     try:
         server.wait_ready()
         http = httpx.Client(base_url=server.base, timeout=10)
@@ -172,4 +128,4 @@ def test_the_served_default_project_walks_through_auth_and_users(
         assert http.get("/v1/auth/me", headers=bearer(admin_token)).status_code == 401
     finally:
         server.stop()
-    assert "Traceback" not in server.log.read_text()
+    assert "Traceback" not in server.output()
