@@ -9,71 +9,21 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-# Top-level import names of the rendered project's dependencies (runtime and dev). A package
-# named like one of them would shadow it on sys.path.
+# Top-level import names of the rendered project's dependencies, for every answer. A package
+# named like one of them would shadow it on sys.path. The template suite checks each rendered
+# project's environment against the list.
 DEPENDENCY_NAMES = frozenset(
-    {
-        "aiosmtplib",
-        "aiosmtpd",
-        "aiosqlite",
-        "alembic",
-        "annotated_types",
-        "anyio",
-        "argon2",
-        "asyncpg",
-        "certifi",
-        "click",
-        "coverage",
-        "cryptography",
-        "dishka",
-        "dns",
-        "email_validator",
-        "fastapi",
-        "faststream",
-        "greenlet",
-        "h11",
-        "httpcore",
-        "httptools",
-        "httpx",
-        "hypothesis",
-        "idna",
-        "importlinter",
-        "jinja2",
-        "jwt",
-        "mako",
-        "markupsafe",
-        "mypy",
-        "nats",
-        "orjson",
-        "pluggy",
-        "pydantic",
-        "pydantic_core",
-        "pydantic_settings",
-        "pytest",
-        "pytest_asyncio",
-        "redis",
-        "ruff",
-        "schemathesis",
-        "sniffio",
-        "sqlalchemy",
-        "starlette",
-        "structlog",
-        "typing_extensions",
-        "uvicorn",
-        "uvloop",
-        "watchfiles",
-        "websockets",
-        "yaml",
-        "aio_pika",
-        "aiokafka",
-        "grimp",
-    }
+    line.strip()
+    for line in (Path(__file__).parent / "dependency_names.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
 )
 # Names that are not modules but still break imports, tooling or the layout.
 # Long enough for real names; bounded so generated lines stay within the 100-column limit.
@@ -82,6 +32,8 @@ RESERVED_NAMES = frozenset({"test", "tests", "src", "app", "migrations", "site",
 
 
 def _words(value: str) -> list[str]:
+    # Letters with accents lose them ("Über Café" -> "uber cafe"); other non-ASCII goes.
+    value = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
     value = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(value))
     return [word.lower() for word in re.split(r"[^A-Za-z0-9]+", value) if word]
 
@@ -106,7 +58,7 @@ def slug_error(value: str) -> str:
 
 def email_error(value: str) -> str:
     """An error message for a value that is not shaped like an email address, or ''."""
-    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(value)):
+    if re.fullmatch(r'[^@\s"\\<>,]+@[^@\s"\\<>,]+\.[^@\s"\\<>,]+', str(value)):
         return ""
     return f'"{value}" does not look like an email address (expected name@domain.tld).'
 
@@ -114,10 +66,10 @@ def email_error(value: str) -> str:
 def package_name_error(value: str) -> str:
     """An error message for an unusable package name, or an empty string."""
     name = str(value)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+    if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name):
         return (
-            f'"{name}" is not a valid package name: use lowercase letters, digits and '
-            'underscores, starting with a letter (for example "acme_billing").'
+            f'"{name}" is not a valid package name: use lowercase letters and digits in words '
+            'joined by single underscores, starting with a letter (for example "acme_billing").'
         )
     if len(name) > MAX_PACKAGE_NAME:
         return f'"{name}" is longer than {MAX_PACKAGE_NAME} characters; choose a shorter name.'

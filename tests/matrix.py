@@ -59,6 +59,15 @@ def _choice_values(spec: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(choice if not isinstance(choice, list) else choice[1] for choice in choices)
 
 
+# Free text with what breaks a quoted string (quotes, backslashes), a header (a comma) or
+# Markdown, and letters that are not ASCII: each lands escaped for its file.
+FREE_TEXT = {
+    "project_name": 'Über "Q" \\ Café, Inc.',
+    "project_description": 'Says "hi" \\ to *all* <you>, `code` and {braces}; ' + "long " * 20,
+    "author_name": 'O\'Brien "Ops" \\ Team',
+}
+
+
 @cache
 def questions() -> dict[str, dict[str, Any]]:
     data = yaml.safe_load((ROOT / "copier.yml").read_text())

@@ -24,6 +24,7 @@ from pytest_copier.plugin import CopierFixture
 
 from tests import delivery, matrix, rehearsal
 from tests.conftest import (
+    ROOT,
     broker_env,
     drop_broker_topology,
     drop_database,
@@ -57,7 +58,9 @@ def test_rendered_project_passes_its_own_checks(
     copier: CopierFixture, tmp_path: Path, answers: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
     uv = require_command("uv")
-    project = copier.copy(tmp_path / "project", project_name="Matrix Service", **answers)
+    # Every row's free text needs escaping in the files it lands in, and passes every check.
+    names = {"project_slug": "matrix-service", "package_name": "matrix_service"}
+    project = copier.copy(tmp_path / "project", **matrix.FREE_TEXT, **names, **answers)
     root = project.path
     package = "matrix_service"
     extra: dict[str, str] = {}
@@ -91,6 +94,8 @@ def test_rendered_project_passes_its_own_checks(
         for name, words in delivery.project_checks(package):
             step(name, "run", *words)
         check_named_tools_exist(root, answers)
+        check_package_names_refused(root, env, package)
+        check_subsets_collect_only_themselves(root, env)
 
         server_command = [uv, "run", "uvicorn", f"{package}.main:app", "--port", str(free_port())]
         with ExitStack() as stack:
@@ -133,6 +138,40 @@ def test_rendered_project_passes_its_own_checks(
             drop_broker_topology(root, env, package)
         if database:
             drop_database(root, env, extra["DATABASE__URL"])
+
+
+def check_package_names_refused(root: Path, env: dict[str, str], package: str) -> None:
+    """Every name the environment can import is one `package_name` refuses."""
+    names = "import importlib.metadata, json; print(json.dumps(sorted(importlib.metadata.packages_distributions())))"
+    installed = json.loads(
+        run([require_command("uv"), "run", "python", "-c", names], cwd=root, env=env).stdout
+    )
+    listed = (ROOT / "extensions" / "dependency_names.txt").read_text().split()
+    missing = [
+        name
+        for name in installed
+        if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name) and name not in {*listed, package}
+    ]
+    assert not missing, f"add to extensions/dependency_names.txt: {missing}"
+
+
+def check_subsets_collect_only_themselves(root: Path, env: dict[str, str]) -> None:
+    """The README's command for a subset of the tests, and a path given to plain `pytest`
+    (coverage on, from `addopts`), collect that subset and nothing else."""
+    readme = (root / "README.md").read_text()
+    found = re.search(r"`uv run pytest (tests/\S+)( [^`]*)?`", readme)
+    assert found, "the README names a command for a subset of the tests"
+    for path, options in (
+        (found[1], (found[2] or "").split()),
+        ("tests/unit/test_settings.py", []),
+    ):
+        collected = run(
+            [require_command("uv"), "run", "pytest", path, *options, "--collect-only", "-q"],
+            cwd=root,
+            env=env,
+        ).stdout
+        tests = [line for line in collected.splitlines() if "::" in line]
+        assert tests and all(line.startswith(path) for line in tests), collected[-2000:]
 
 
 def refuse_to_start(command: list[str], root: Path, env: dict[str, str]) -> None:

@@ -97,6 +97,8 @@ def test_defaults_render_the_documented_names(copier: CopierFixture, tmp_path: P
     project = copier.copy(tmp_path / "p", project_name="Acme Billing")
     answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
     assert (answers["project_slug"], answers["package_name"]) == ("acme-billing", "acme_billing")
+    accented = copier.copy(tmp_path / "q", project_name="Über Café").path / ".copier-answers.yml"
+    assert yaml.safe_load(accented.read_text())["project_slug"] == "uber-cafe"
     pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "acme-billing"
     assert pyproject["project"]["scripts"] == {"acme_billing": "acme_billing.cli:main"}
@@ -116,11 +118,21 @@ def test_every_render_gets_its_own_secret(copier: CopierFixture, tmp_path: Path)
         ({"package_name": "fastapi"}, "would shadow the standard library, a dependency"),
         ({"package_name": "test"}, "would shadow"),
         ({"package_name": "Acme-Billing"}, "is not a valid package name"),
+        ({"package_name": "_acme"}, "is not a valid package name"),
+        ({"package_name": "acme__x"}, "is not a valid package name"),
+        ({"package_name": "acme_"}, "is not a valid package name"),
+        ({"package_name": "dotenv"}, "would shadow the standard library, a dependency"),
+        ({"package_name": "multipart"}, "would shadow the standard library, a dependency"),
+        ({"package_name": "rich"}, "would shadow the standard library, a dependency"),
         ({"project_slug": "Bad Slug"}, "is not a valid slug"),
         ({"project_slug": "trailing-"}, "is not a valid slug"),
         ({"author_email": "not-an-email"}, "does not look like an email address"),
         ({"project_name": "   "}, "must not be empty"),
         ({"project_description": "two\nlines"}, "single line"),
+        ({"project_name": "two\nlines"}, "single line"),
+        ({"project_name": "x" * 61}, "longer than 60 characters"),
+        ({"author_name": "two\nlines"}, "single line"),
+        ({"author_email": 'a"b@example.com'}, "does not look like an email address"),
     ],
     ids=lambda value: (
         str(value) if isinstance(value, str) else ",".join(f"{k}={v!r}" for k, v in value.items())
@@ -132,6 +144,13 @@ def test_wrong_answers_fail_at_copy_time(
     with pytest.raises(ValueError, match=re.escape(message)):
         copier.copy(tmp_path / "bad", **answers)
     assert not (tmp_path / "bad" / "pyproject.toml").exists()
+
+
+def test_every_help_fits_an_80_column_terminal() -> None:
+    """Copier prints a question's help as written; a choice prompt cuts long lines off."""
+    for name, spec in matrix.questions().items():
+        for line in str(spec.get("help", "")).splitlines():
+            assert len(line) <= 64, f"{name}: {line!r} is {len(line)} columns"
 
 
 CHOICE_DIMENSIONS = [d for d in matrix.dimensions() if "choices" in matrix.questions()[d.name]]
@@ -158,6 +177,62 @@ def test_yes_no_answers_typed_as_text_become_booleans(
     # `--data docker=false` arrives as text; copier must store (and branch on) a boolean.
     project = copier.copy(tmp_path / "p", **{name: typed})
     assert yaml.safe_load((project.path / ".copier-answers.yml").read_text())[name] is expected
+
+
+def test_the_next_steps_align_their_comments_and_start_with_a_repository(
+    copier: CopierFixture, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The after-copy message and the README's quick start, with the longest package name."""
+    capfd.readouterr()
+    answers = {"package_name": "a_package_name_of_thirty_chars", "message_broker": "rabbitmq"}
+    root = copier.copy(tmp_path / "p", **answers).path
+    printed = capfd.readouterr()
+    steps = (printed.out + printed.err).split("Next steps", 1)[1].split("\n\n", 1)[0]
+    readme = (root / "README.md").read_text().split("```bash\n", 1)[1].split("```", 1)[0]
+    for block in (steps, readme):
+        commented = [line for line in block.splitlines() if "  # " in line.strip()]
+        assert len(commented) >= 4, block
+        assert len({line.index("  # ") for line in commented}) == 1, block
+    assert "git init && git add -A && git commit" in steps
+    assert "rabbitmq must be running at BROKER__URL" in steps
+
+
+def test_free_text_answers_land_escaped_in_every_file(
+    copier: CopierFixture, tmp_path: Path
+) -> None:
+    root = copier.copy(tmp_path / "p", **matrix.FREE_TEXT).path
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == (
+        "uber-q-cafe-inc",
+        "uber_q_cafe_inc",
+    )
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["description"] == matrix.FREE_TEXT["project_description"]
+    assert project["authors"][0]["name"] == matrix.FREE_TEXT["author_name"]
+    package = root / "src" / "uber_q_cafe_inc"
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+    assert docstring and " ".join(docstring.split()) == " ".join(
+        f"{matrix.FREE_TEXT['project_name']} {matrix.FREE_TEXT['project_description']}".split()
+    )
+    settings = ast.parse((package / "settings.py").read_text())
+    names = [
+        node.value.value
+        for node in ast.walk(settings)
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "name"
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert names == [matrix.FREE_TEXT["project_name"]]
+    readme = (root / "README.md").read_text().splitlines()
+    assert readme[0] == '# Über "Q" \\\\ Café, Inc.'
+    assert readme[2].startswith('Says "hi" \\\\ to \\*all\\* \\<you>, \\`code\\`')
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        result = subprocess.run(
+            [*ruff, *command], cwd=root, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 # The shortest and the longest package names the validator accepts: generated lines must pass

@@ -360,7 +360,8 @@ def check_developer_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     check_uv_run_tools(delivery.uv_run_commands(list(documented.values())), pyproject, "README.md")
 
     # Coverage is measured on every test run and the suite fails under 90%.
-    assert "--cov" in pyproject["tool"]["pytest"]["ini_options"]["addopts"]
+    package = next(iter(pyproject["project"]["scripts"]))
+    assert f"--cov={package}" in pyproject["tool"]["pytest"]["ini_options"]["addopts"]
     assert pyproject["tool"]["coverage"]["report"]["fail_under"] >= 90
 
 
