@@ -167,7 +167,7 @@ def test_two_instances_share_the_broker_and_a_crash_loses_nothing(
         BROKER__CONSUME="true",
         OUTBOX__POLL_INTERVAL="0.1",
         LOG__FORMAT="json",
-        LOG__LEVEL="WARNING",
+        LOG__LEVEL="INFO",
         PYTHONUNBUFFERED="1",  # each email is in the output file as soon as it is printed
     )
     instances: list[Server] = []
