@@ -473,6 +473,44 @@ def test_update_from_the_previous_release(
     checks(project, project_env()).run_all(migrate=False)
 
 
+# Where a rendered project tells people how to update: the README and the CI files.
+INSTRUCTED_IN = ("README.md", ".github/workflows/template-update.yml", ".gitlab-ci.yml")
+COPIER_PREFIX = "uvx --with copier-template-extensions copier"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_every_update_instruction_runs_as_written(
+    history: TemplateHistory, tmp_path: Path, ci: str
+) -> None:
+    """Every `copier update` command a project shows names the extension loader and
+    `--trust`, and runs (`--pretend`) on a project rendered from the previous commit; the
+    README sections they point at exist."""
+    project = render(history, tmp_path / "project", history.previous, ci=ci)
+    commit_all(project, "rendered")
+    current = render(history, tmp_path / "current", history.current, ci=ci)
+    texts = {
+        name: (current / name).read_text() for name in INSTRUCTED_IN if (current / name).is_file()
+    }
+    headings = set(re.findall(r"^## (.+)$", texts["README.md"], re.MULTILINE))
+    commands = set()
+    for name, text in texts.items():
+        for found in re.finditer(r"(\S+ \S+ \S+ )?copier update( --[^`'\"\n]*)", text):
+            command = found[0].lstrip("\\`'\"")
+            assert command.startswith(COPIER_PREFIX) and "--trust" in command, (name, command)
+            commands.add(command.split("#")[0].strip().rstrip("\\"))  # a shell's \`
+        for section in re.findall(r'README\.md, "?([A-Z][\w ]+)"?\)', text):
+            assert section in headings, (name, section, headings)
+        if ".rej" in text:
+            assert "--conflict rej" in text, name
+    assert len(commands) >= 2, commands
+    for command in sorted(commands):
+        words = command.removeprefix(COPIER_PREFIX).split()
+        run(
+            [sys.executable, "-m", "copier", *words, "--pretend"], cwd=project, env=dict(os.environ)
+        )
+
+
 @pytest.mark.slow
 def test_a_module_added_with_new_module_survives_an_update(
     history: TemplateHistory, tmp_path: Path, checks: Callable[[Path, dict[str, str]], Checks]
