@@ -883,6 +883,8 @@ class Switch:
     migrate_first: bool = False
     # Settings the new answer needs, appended to .env (whose existing lines stay as they were).
     env_added: tuple[str, ...] = ()
+    # A command the update's message names, run after the checks, and what it must print.
+    follow_up: tuple[tuple[str, ...], str] | None = None
 
     def __str__(self) -> str:
         return f"{self.answer}={self.before}->{self.after}"
@@ -897,7 +899,15 @@ SWITCHES = [
         "postgresql",
         output=("write_env: .env sets DATABASE__URL to a sqlite URL",),
     ),
-    Switch("include_users", False, True, migrate_first=True),
+    # The account made before the update gets its profile from the command the message names.
+    Switch(
+        "include_users",
+        False,
+        True,
+        migrate_first=True,
+        output=(f"uv run {PACKAGE} backfill-profiles",),
+        follow_up=(("backfill-profiles",), "created 1 profile(s)"),
+    ),
     # A broker for a project already in use: its revision (delivery_failures) on top of the
     # existing database, its settings appended to .env, and its tests on this machine's broker.
     Switch("message_broker", "none", "rabbitmq", migrate_first=True, env_added=("BROKER__URL",)),
@@ -930,6 +940,12 @@ def test_turning_an_option_on_later(
     if switch.migrate_first:
         run([uv, "sync"], cwd=project, env=project_env())
         run([uv, "run", PACKAGE, "migrate"], cwd=project, env=project_env())
+        run(  # a database in use has accounts
+            [uv, "run", PACKAGE, "create-superuser", "--email", "early@example.com"],
+            cwd=project,
+            env=project_env(),
+            input_text="correct horse battery staple\n",
+        )
         before = run([uv, "run", "alembic", "current"], cwd=project, env=project_env()).stdout
         commit_all(project, "uv.lock")  # `uv sync` wrote it; teams commit it
 
@@ -971,6 +987,10 @@ def test_turning_an_option_on_later(
             after = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
             assert applied(before) != applied(after), (before, after)
             assert "(head)" in after
+        if switch.follow_up:
+            words, printed = switch.follow_up
+            done = run([uv, "run", PACKAGE, *words], cwd=project, env=env).stdout
+            assert printed in done, done
     finally:
         if "DATABASE__URL" in extra:
             drop_database(project, env, extra["DATABASE__URL"])

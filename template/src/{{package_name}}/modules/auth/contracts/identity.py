@@ -1,6 +1,7 @@
 """How other modules learn who is calling: they hand over the bearer token and get an
 `Identity`, without knowing anything about accounts, sessions or JWTs."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -22,4 +23,12 @@ class IdentityProvider(Protocol):
 
     async def find(self, account_id: UUID) -> Identity | None:
         """The identity of an account by id, or None if there is no such account."""
+        ...
+
+
+class AccountDirectory(Protocol):
+    async def registered(self, after: UUID | None, limit: int) -> Sequence[Identity]:
+        """At most `limit` accounts in the order of their ids, from the first (`after` None)
+        or after the id `after`: for a module added to a project that has accounts already,
+        whose registrations it never heard of."""
         ...
