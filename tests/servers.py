@@ -9,11 +9,38 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from pytest_copier.plugin import CopierFixture
 
+from tests import matrix
 from tests.conftest import free_port
+
+
+def render_to_serve(
+    copier: CopierFixture,
+    destination: Path,
+    request: pytest.FixtureRequest,
+    name: str,
+    broker: str,
+    **answers: Any,
+) -> Path:
+    """A project to serve on a broker: PostgreSQL, users, email verification, no CI or
+    container files; the broker is named in the run's summary."""
+    request.node.user_properties.append(("broker", matrix.broker_note({"message_broker": broker})))
+    return copier.copy(
+        destination,
+        project_name=name,
+        database="postgresql",
+        message_broker=broker,
+        email_verification=True,
+        include_users=True,
+        ci="none",
+        docker=False,
+        **answers,
+    ).path
 
 
 class Server:

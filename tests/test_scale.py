@@ -37,7 +37,7 @@ from tests.conftest import (
     run,
     tansu,
 )
-from tests.servers import Server, check_logged_errors
+from tests.servers import Server, check_logged_errors, render_to_serve
 
 REGISTRATIONS = 100
 BACKLOG = 40  # registrations whose events wait on the broker for the consumer that is killed
@@ -146,17 +146,7 @@ def test_two_instances_share_the_broker_and_a_crash_loses_nothing(
 ) -> None:
     uv = require_command("uv")
     answers = {"message_broker": broker}
-    request.node.user_properties.append(("broker", matrix.broker_note(answers)))
-    root = copier.copy(
-        tmp_path / "project",
-        project_name="Scale Service",
-        database="postgresql",
-        message_broker=broker,
-        email_verification=True,
-        include_users=True,
-        ci="none",
-        docker=False,
-    ).path
+    root = render_to_serve(copier, tmp_path / "project", request, "Scale Service", broker)
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/scale_{uuid.uuid4().hex[:12]}"
     env = project_env(
         **broker_env(answers),  # the same prefix for both instances, unique to this run

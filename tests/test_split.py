@@ -20,7 +20,6 @@ import httpx
 import pytest
 from pytest_copier.plugin import CopierFixture
 
-from tests import matrix
 from tests.conftest import (
     broker_env,
     drop_broker_topology,
@@ -30,7 +29,7 @@ from tests.conftest import (
     require_command,
     run,
 )
-from tests.servers import Server, check_logged_errors
+from tests.servers import Server, check_logged_errors, render_to_serve
 
 PACKAGE = "split_service"
 PASSWORD = "correct horse battery staple"
@@ -75,18 +74,9 @@ def test_auth_and_users_run_as_two_services(
 ) -> None:
     uv = require_command("uv")
     answers = {"message_broker": broker}
-    request.node.user_properties.append(("broker", matrix.broker_note(answers)))
-    root = copier.copy(
-        tmp_path / "project",
-        project_name="Split Service",
-        database="postgresql",
-        jwt_algorithm="EdDSA",
-        message_broker=broker,
-        email_verification=True,
-        include_users=True,
-        ci="none",
-        docker=False,
-    ).path
+    root = render_to_serve(
+        copier, tmp_path / "project", request, "Split Service", broker, jwt_algorithm="EdDSA"
+    )
     common = project_env(
         **broker_env(answers),  # one broker and prefix for both services
         APP__ENVIRONMENT="development",
