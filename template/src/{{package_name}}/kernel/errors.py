@@ -62,3 +62,14 @@ class RateLimitedError(DomainError):
     def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class OverloadedError(DomainError):
+    """Too much work is waiting already; shed, not queued (HTTP 503 with Retry-After)."""
+
+    code = "overloaded"
+    default_message = "The service is busy; try again shortly."
+
+    def __init__(self, retry_after_seconds: int = 1, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)
