@@ -5,7 +5,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -83,3 +84,20 @@ def run_sink(
         yield sink, controller
     finally:
         controller.stop()
+
+
+@asynccontextmanager
+async def silent_mail_server() -> AsyncIterator[int]:
+    """A mail server on loopback that accepts connections and never says a word; its port."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def accept(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # held open, never answered
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()

@@ -6,6 +6,7 @@ Jinja and aiosmtplib are imported with the first email, not when the service sta
 requests send none, and the server is ready sooner and smaller without them.
 """
 
+import asyncio
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ class SmtpConfig:
     security: Literal["none", "starttls", "tls"]
     timeout: float
     ca_file: str | None = None
+    connect_timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,7 @@ class SmtpMailer:
 
         message = build_message(self.sender, to, self.renderer.render(template, context))
         config = self.config
-        await aiosmtplib.send(
-            message,
+        client = aiosmtplib.SMTP(
             hostname=config.host,
             port=config.port,
             username=config.username,
@@ -112,3 +113,10 @@ class SmtpMailer:
             timeout=config.timeout,
             cert_bundle=config.ca_file,
         )
+        # A server that accepts connections and never greets is given up on soon.
+        async with asyncio.timeout(config.connect_timeout):
+            await client.connect(timeout=config.connect_timeout)
+        try:
+            await client.send_message(message)
+        finally:
+            client.close()
