@@ -8,6 +8,46 @@ from typing import Protocol
 logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 10.0
+MAX_ERROR_LENGTH = 500
+
+
+class FailureLog:
+    """Logs the failures of a worker's rounds once per change of state.
+
+    A worker that polls a lost database fails every round; a traceback each time would bury
+    everything else. The first failure of a kind is logged with its traceback, repeats of
+    it are not, and the first round that succeeds again says how many failed in between.
+    """
+
+    def __init__(self, logger: logging.Logger, worker: str) -> None:
+        self._logger = logger
+        self._worker = worker
+        self._failing: type[BaseException] | None = None
+        self._failed_rounds = 0
+
+    def failed(self, error: BaseException) -> None:
+        self._failed_rounds += 1
+        if type(error) is self._failing:
+            return
+        self._failing = type(error)
+        self._logger.error(
+            "worker failing; logged again when it recovers or fails otherwise",
+            exc_info=error,
+            extra={
+                "worker": self._worker,
+                "error": f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH],
+            },
+        )
+
+    def succeeded(self) -> None:
+        if self._failing is None:
+            return
+        self._logger.info(
+            "worker recovered",
+            extra={"worker": self._worker, "failed_rounds": self._failed_rounds},
+        )
+        self._failing = None
+        self._failed_rounds = 0
 
 
 class BackgroundWorker(Protocol):
