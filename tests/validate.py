@@ -270,11 +270,21 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     assert services["app"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
+    production = [
+        i.value
+        for i in runtime.instructions
+        if i.keyword == "ENV" and "APP__ENVIRONMENT" in i.value
+    ]
+    assert production and "APP__ENVIRONMENT=production" in production[0], production
     for name in ("migrate", "app"):
         environment = services[name]["environment"]
         assert (
             environment["MAIL__SMTP_HOST"] == "mailpit" and environment["MAIL__SMTP_PORT"] == "1025"
         )
+        # env_file passes .env, written for development: its APP__ENVIRONMENT would replace
+        # the image's production, and production refuses its insecure refresh cookie.
+        assert environment["APP__ENVIRONMENT"] == "production", environment
+        assert environment["AUTH__REFRESH_COOKIE_SECURE"] == "true", environment
     if broker == "none":
         assert "BROKER__URL" not in services["app"]["environment"]
     else:
