@@ -5,6 +5,7 @@ from typing import Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 # Generous caps on what a request may carry; the password policy sets the real limits.
 MAX_PASSWORD = 4096
@@ -33,6 +34,23 @@ class RegisterRequest(BaseModel):
 class LoginRequest(BaseModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = Password
+
+
+class TokenForm(BaseModel):
+    """An OAuth 2.0 token request: the password grant (RFC 6749 §4.3.2) needs `username` (the
+    email) and `password`, the refresh grant (§6) `refresh_token`. A client of this server
+    is public (RFC 6749 §2.1): `client_id` may be sent and is not checked; no scopes exist."""
+
+    grant_type: Literal["password", "refresh_token"]
+    username: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=320)
+    password: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=MAX_PASSWORD
+    )
+    refresh_token: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=MAX_TOKEN
+    )
+    scope: str | SkipJsonSchema[None] = Field(default=None, max_length=MAX_TOKEN)
+    client_id: str | SkipJsonSchema[None] = Field(default=None, max_length=MAX_TOKEN)
 
 
 class TokenResponse(BaseModel):
