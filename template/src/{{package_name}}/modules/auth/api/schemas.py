@@ -105,3 +105,32 @@ class RegisteredResponse(BaseModel):
 
 class MessageResponse(BaseModel):
     message: str
+
+
+class JsonWebKey(BaseModel):
+    """An Ed25519 public key (RFC 8037) that verifies access tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    use: Literal["sig"]
+    alg: Literal["EdDSA"]
+
+
+class JsonWebKeySet(BaseModel):
+    """RFC 7517 §5."""
+
+    keys: list[JsonWebKey]
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 §2: where clients get tokens and verifiers the keys that check them."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str | SkipJsonSchema[None] = None
+    grant_types_supported: list[Literal["password", "refresh_token"]]
+    # No authorization endpoint, so no response types; public clients only.
+    response_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[Literal["none"]]
