@@ -1,9 +1,11 @@
 """Request and response bodies of /v1/auth."""
 
+import re
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import BaseModel, EmailStr, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
@@ -14,6 +16,19 @@ MAX_TOKEN = 512
 Password = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
+def _outside_special_use_domains() -> str:
+    """A JSON Schema pattern for what email-validator also refuses: an address at a
+    special-use domain (RFC 6761: `.test`, `.local`, `localhost`, ...), in any case."""
+    names = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in SPECIAL_USE_DOMAIN_NAMES
+    )
+    return rf"^(?!.*@(?:[^@]*\.)?(?:{names})\.?$)"
+
+
+Email = Annotated[EmailStr, Field(json_schema_extra={"pattern": _outside_special_use_domains()})]
+
+
 def _same(first: str, second: str, names: str) -> None:
     """A typo in the password a user cannot see would lock them out: both must agree."""
     if first != second:
@@ -21,7 +36,7 @@ def _same(first: str, second: str, names: str) -> None:
 
 
 class RegisterRequest(BaseModel):
-    email: EmailStr
+    email: Email
     password: str = Password
     confirm_password: str = Password
 
@@ -66,7 +81,7 @@ class RefreshRequest(BaseModel):
 
 
 class EmailRequest(BaseModel):
-    email: EmailStr
+    email: Email
 
 
 class TokenRequest(BaseModel):
