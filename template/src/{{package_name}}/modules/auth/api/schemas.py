@@ -1,16 +1,32 @@
 """Request and response bodies of /v1/auth."""
 
+import re
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 # Generous caps on what a request may carry; the password policy sets the real limits.
 MAX_PASSWORD = 4096
 MAX_TOKEN = 512
 
 Password = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+def _outside_special_use_domains() -> str:
+    """A JSON Schema pattern for what email-validator also refuses: an address at a
+    special-use domain (RFC 6761: `.test`, `.local`, `localhost`, ...), in any case."""
+    names = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in SPECIAL_USE_DOMAIN_NAMES
+    )
+    return rf"^(?!.*@(?:[^@]*\.)?(?:{names})\.?$)"
+
+
+Email = Annotated[EmailStr, Field(json_schema_extra={"pattern": _outside_special_use_domains()})]
 
 
 def _same(first: str, second: str, names: str) -> None:
@@ -20,7 +36,7 @@ def _same(first: str, second: str, names: str) -> None:
 
 
 class RegisterRequest(BaseModel):
-    email: EmailStr
+    email: Email
     password: str = Password
     confirm_password: str = Password
 
@@ -33,6 +49,23 @@ class RegisterRequest(BaseModel):
 class LoginRequest(BaseModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = Password
+
+
+class TokenForm(BaseModel):
+    """An OAuth 2.0 token request: the password grant (RFC 6749 §4.3.2) needs `username` (the
+    email) and `password`, the refresh grant (§6) `refresh_token`. A client of this server
+    is public (RFC 6749 §2.1): `client_id` may be sent and is not checked; no scopes exist."""
+
+    grant_type: Literal["password", "refresh_token"]
+    username: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=320)
+    password: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=MAX_PASSWORD
+    )
+    refresh_token: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=MAX_TOKEN
+    )
+    scope: str | SkipJsonSchema[None] = Field(default=None, max_length=MAX_TOKEN)
+    client_id: str | SkipJsonSchema[None] = Field(default=None, max_length=MAX_TOKEN)
 
 
 class TokenResponse(BaseModel):
@@ -48,7 +81,7 @@ class RefreshRequest(BaseModel):
 
 
 class EmailRequest(BaseModel):
-    email: EmailStr
+    email: Email
 
 
 class TokenRequest(BaseModel):
@@ -87,3 +120,32 @@ class RegisteredResponse(BaseModel):
 
 class MessageResponse(BaseModel):
     message: str
+
+
+class JsonWebKey(BaseModel):
+    """An Ed25519 public key (RFC 8037) that verifies access tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    use: Literal["sig"]
+    alg: Literal["EdDSA"]
+
+
+class JsonWebKeySet(BaseModel):
+    """RFC 7517 §5."""
+
+    keys: list[JsonWebKey]
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 §2: where clients get tokens and verifiers the keys that check them."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str | SkipJsonSchema[None] = None
+    grant_types_supported: list[Literal["password", "refresh_token"]]
+    # No authorization endpoint, so no response types; public clients only.
+    response_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[Literal["none"]]
