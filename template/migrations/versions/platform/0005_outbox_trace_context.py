@@ -4,8 +4,8 @@ Revision ID: 0005
 Revises: 0001
 Create Date: 2026-11-30
 
-It follows the kernel's revision whatever the broker, so that turning a broker on or off
-later never leaves one of the two unapplied (with a broker, the platform has two heads).
+It follows the kernel's revision whatever the broker, so that turning a broker on later
+never leaves one of the two unapplied; with a broker, revision 0006 joins the two.
 """
 
 from collections.abc import Sequence
