@@ -178,7 +178,8 @@ def template_revisions() -> tuple[dict[str, str], list[str]]:
     for path in (ROOT / "template" / "migrations" / "versions").rglob("*.py*"):
         text = path.read_text()
         revision = re.search(r'^revision: str = "(\w+)"', text, re.MULTILINE)
-        down = re.search(r'^down_revision: [^=]+= (?:"(\w+)"|None)', text, re.MULTILINE)
+        # A merge revision's first parent is enough: merges are only rendered with a broker.
+        down = re.search(r'^down_revision: [^=]+= (?:\(?"(\w+)"|None)', text, re.MULTILINE)
         label = re.search(r'^branch_labels: [^=]+= \("(\w+)",\)', text, re.MULTILINE)
         assert revision and down, f"{path.name}: no revision/down_revision lines"
         every.append(revision.group(1))

@@ -7,6 +7,7 @@ pre-commit. Identical files (many combinations render the same one) are checked 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -265,6 +266,8 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
     expected = {"migrate", "app", "mailpit"} | (
         {"db"} if answers["database"] == "postgresql" else set()
     )
+    if answers["observability"] == "otel":
+        expected |= {"otel-collector", "prometheus", "grafana"}
     assert set(services) == expected | ({broker} if broker != "none" else set())
     assert services["migrate"]["command"] == ["migrate"]
     assert services["app"]["depends_on"]["migrate"] == {
@@ -303,11 +306,37 @@ def check_container_files(root: Path, answers: dict[str, Any], pyproject: dict[s
         assert any(
             volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"]
         )
+    if answers["observability"] == "otel":
+        check_observability_profile(root, services)
     for service in services.values():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), (
                 f"port {port} is published on every interface"
             )
+
+
+def check_observability_profile(root: Path, services: dict[str, Any]) -> None:
+    """The profile's services start only with it; Prometheus scrapes the port the app serves
+    its metrics on; Grafana's provisioning names a dashboard file that is there."""
+    for name in ("otel-collector", "prometheus", "grafana"):
+        assert services[name]["profiles"] == ["observability"], name
+        for volume in services[name].get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (root / source).exists(), f"{name} mounts {source}, which is missing"
+    environment = services["app"]["environment"]
+    port = environment["OBSERVABILITY__METRICS_PORT"]
+    # Never published: the metrics stay on the compose network.
+    assert all(port not in str(p) for p in services["app"].get("ports", []))
+    scrape = yaml.safe_load((root / "observability" / "prometheus.yml").read_text())
+    targets = scrape["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == [f"app:{port}"]
+    dashboard = json.loads(
+        (root / "observability" / "grafana" / "dashboards" / "service.json").read_text()
+    )
+    assert dashboard["panels"] and all(panel["targets"][0]["expr"] for panel in dashboard["panels"])
+    collector = yaml.safe_load((root / "observability" / "otel-collector.yaml").read_text())
+    assert collector["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
 
 
 def shlex_last(value: str) -> str:

@@ -68,6 +68,10 @@ class WorkerGroup:
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
 
+    def joined(self, *workers: BackgroundWorker) -> "WorkerGroup":
+        """This group with more workers, such as one a platform feature brings."""
+        return WorkerGroup([*self._workers, *workers])
+
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(worker.run(), name=type(worker).__name__)
