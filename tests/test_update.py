@@ -166,15 +166,17 @@ def as_prerelease_spelling(tree: Path) -> None:
             assert 'context.get("database")' not in text, path
 
 
-def template_revisions() -> tuple[dict[str, str], list[str]]:
+def template_revisions(**changed: Any) -> tuple[dict[str, str], list[str]]:
     """The head of each branch of the template's Alembic history as the default answers
-    render it (a revision whose file name is a condition, `{% if has_broker %}...`, is only
-    there when it holds), and every revision id the template has under any answers."""
+    (with `changed`) render it (a revision whose file name is a condition, `{% if has_broker
+    %}...`, is only there when it holds), and every revision id the template has under any
+    answers."""
     parents: dict[str, str | None] = {}
     labels: dict[str, str] = {}
     every: list[str] = []
     jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    answers = {**matrix.defaults(), "has_broker": False}
+    answers = {**matrix.defaults(), **changed}
+    answers["has_broker"] = answers["message_broker"] != "none"
     for path in (ROOT / "template" / "migrations" / "versions").rglob("*.py*"):
         text = path.read_text()
         revision = re.search(r'^revision: str = "(\w+)"', text, re.MULTILINE)
@@ -183,7 +185,8 @@ def template_revisions() -> tuple[dict[str, str], list[str]]:
         assert revision and down, f"{path.name}: no revision/down_revision lines"
         every.append(revision.group(1))
         relative = path.relative_to(ROOT / "template").as_posix()
-        if not jinja.from_string(relative).render(answers).endswith(".py"):
+        rendered = jinja.from_string(relative).render(answers)
+        if not rendered.endswith(".py") or "//" in rendered:  # the file or a folder is off
             continue
         parents[revision.group(1)] = down.group(1)
         if label:
@@ -994,6 +997,100 @@ def test_turning_an_option_on_later(
     finally:
         if "DATABASE__URL" in extra:
             drop_database(project, env, extra["DATABASE__URL"])
+
+
+# --- 3b. turning an option off on a migrated database --------------------------------------
+
+
+@dataclass(frozen=True)
+class OffSwitch:
+    """An option whose Alembic revisions an update to `after` deletes: refused until every
+    database downgraded them and the update acknowledges it with `--data <acknowledgement>`."""
+
+    answer: str
+    before: Any
+    after: Any
+    acknowledgement: str
+
+    def __str__(self) -> str:
+        return f"{self.answer}={self.before}->{self.after}"
+
+
+OFF_SWITCHES = [
+    OffSwitch("include_users", True, False, "users_branch_downgraded"),
+    OffSwitch("message_broker", "rabbitmq", "none", "broker_revision_downgraded"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", OFF_SWITCHES, ids=str)
+def test_turning_an_option_off_on_a_migrated_database(
+    history: TemplateHistory, tmp_path: Path, switch: OffSwitch
+) -> None:
+    """The update refuses with the command to run first; run as written, it drops the
+    option's tables, the acknowledged update goes through, and `migrate` and `alembic
+    check` pass on the database that had them, whose accounts are still there."""
+    answers = {switch.answer: switch.before}
+    project = render(history, tmp_path / "project", history.current, **answers)
+    commit_all(project, "rendered")
+    uv, env = require_command("uv"), project_env(**broker_env(answers))
+    run([uv, "sync"], cwd=project, env=env)
+    run([uv, "run", PACKAGE, "migrate"], cwd=project, env=env)
+    superuser = "early@example.com"
+    run(
+        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
+        cwd=project,
+        env=env,
+        input_text="correct horse battery staple\n",
+    )
+    commit_all(project, "uv.lock")
+    data = ["--data", f"{switch.answer}={cli_value(switch.after)}"]
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *data],
+        cwd=project,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    message = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0, message
+    assert f"--data {switch.acknowledgement}=true" in message, message
+    assert git(project, "status", "--porcelain") == "", "a refused update changed the project"
+    assert answers_of(project)[switch.answer] == switch.before
+    # The command the message names, run as written.
+    command = re.search(r"run `(uv run alembic downgrade [^`]+)`", message)
+    assert command, message
+    run([uv, *command[1].split()[1:]], cwd=project, env=env)
+
+    copier_update(project, *data, "--data", f"{switch.acknowledgement}=true")
+
+    assert_clean_update(project)
+    recorded = answers_of(project)
+    assert recorded[switch.answer] == switch.after and switch.acknowledgement not in recorded
+    fresh = render(history, tmp_path / "fresh", history.current, **{switch.answer: switch.after})
+    local = (".venv/", "uv.lock", f"{PACKAGE}.db")
+    rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
+    assert_same_files(rendered, files(fresh))
+    env = project_env()
+    run([uv, "sync"], cwd=project, env=env)
+    run([uv, "run", PACKAGE, "migrate"], cwd=project, env=env)
+    run([uv, "run", "alembic", "check"], cwd=project, env=env)
+    current = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
+    heads, _ = template_revisions(**{switch.answer: switch.after})
+    assert applied(current) == set(heads.values()), current
+    kept = subprocess.run(
+        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
+        cwd=project,
+        env=env,
+        input="correct horse battery staple\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert kept.returncode == 1 and "already exists" in kept.stderr, kept.stderr
 
 
 # --- 4. an answer renamed by a migration --------------------------------------------------
