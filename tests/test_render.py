@@ -4,6 +4,7 @@ the output statically; wrong answers fail at the prompt with a clear message."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -31,6 +32,7 @@ TEXT_SUFFIXES = {
     ".cfg",
     ".txt",
     ".example",
+    ".json",
     "",
 }
 # Files that are meant to be empty.
@@ -68,6 +70,8 @@ def test_combination_renders_cleanly(
             tomllib.loads(text)
         elif path.suffix in {".yml", ".yaml"}:
             list(yaml.safe_load_all(text))
+        elif path.suffix == ".json":
+            json.loads(text)
 
     empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
