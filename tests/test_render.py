@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -257,3 +258,34 @@ def test_rendered_code_passes_ruff_for_any_name_length(
             [*ruff, *command], cwd=root, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_copy_needs_neither_trust_nor_an_extension(tmp_path: Path) -> None:
+    """Plain copier renders the template: no `--trust`, copier-template-extensions
+    unimportable (as with `uvx copier`), and .env gets its fresh secret all the same."""
+    template = tmp_path / "template"
+    template.mkdir()
+    for name in ("copier.yml", "extensions", "tasks", "template"):
+        source = matrix.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, template / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, template / name)
+    blocked = (
+        "import sys; sys.modules['copier_template_extensions'] = None; "
+        "from copier._cli import CopierApp; CopierApp.run()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocked, "copy", "--defaults", "--quiet"]
+        + ["--data", "project_name=Über Café", str(template), str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path / "p"
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == ("uber-cafe", "uber_cafe")
+    env = (root / ".env").read_text()
+    secret = re.search(r"^SECURITY__SECRET_KEY=([A-Za-z0-9_-]{64})$", env, re.MULTILINE)
+    assert secret and len(set(secret.group(1))) > 20, env

@@ -5,8 +5,10 @@ tree (like pytest-copier's session template), oldest first:
 
 - an untagged pre-release commit whose database question was spelled `db`, which the
   answers-file migration of 0.1.0 renames;
-- the previous release, tagged `0.0.1`: the working tree minus three changes an update must
-  bring (the README's "Updating" section, a newer dependency floor, a test module renamed);
+- the previous release, tagged as the coming release's first candidate (`0.3.0rc1`), after
+  the answers migration's 0.1.0 like every real release since: the working tree minus three
+  changes an update must bring (the README's "Updating" section, a newer dependency floor,
+  a test module renamed);
 - this repository's newest release before the one being prepared: its tag, or in a clone
   without tags the commit `RELEASE_COMMITS` records for it (only a shallow clone that lacks
   that commit skips the test that needs it, and says why);
@@ -15,7 +17,9 @@ tree (like pytest-copier's session template), oldest first:
 - a later untagged commit that adds a kernel Alembic revision (for the two-heads case).
 
 Projects are rendered from an older version, committed, changed like a team would, and
-updated with `copier update --trust --defaults` as the README tells users to.
+updated with `copier update --defaults` as the README tells users to: without `--trust`, and
+with copier-template-extensions made unimportable, except from a release that still used it
+(0.2.0 and older) or across the answers migration of 0.1.0.
 """
 
 from __future__ import annotations
@@ -315,7 +319,8 @@ def history(
             git(repo, "tag", tag)
         return git(repo, "rev-parse", "HEAD")
 
-    previous, current, older = "0.0.1", current_release(), releases()
+    current, older = current_release(), releases()
+    previous = f"{current}rc1"
     assert Version(previous) < Version(current)
     prerelease = commit(
         "pre-release: the database question is spelled db", as_prerelease_spelling, None
@@ -352,9 +357,26 @@ def commit_all(project: Path, message: str) -> None:
     git(project, "commit", "--quiet", "-m", message)
 
 
-def copier_update(project: Path, *options: str) -> str:
-    """`copier update` exactly as the README tells users to run it; returns its output."""
-    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *options]
+# Copier's command line with copier-template-extensions unimportable, as in an environment
+# where only copier is installed (`uvx copier`).
+PLAIN_COPIER = [
+    sys.executable,
+    "-c",
+    (
+        "import sys; sys.modules['copier_template_extensions'] = None; "
+        "from copier._cli import CopierApp; CopierApp.run()"
+    ),
+]
+
+
+def copier_update(project: Path, *options: str, trust: bool = False) -> str:
+    """`copier update` exactly as the README tells users to run it (plain copier, no
+    `--trust`), or with `--trust` and the extension for a project from a release that used
+    it; returns its output."""
+    if trust:
+        command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *options]
+    else:
+        command = [*PLAIN_COPIER, "update", "--defaults", *options]
     result = run(command, cwd=project, env=dict(os.environ), timeout=300)
     return result.stdout + result.stderr
 
@@ -461,7 +483,8 @@ def test_update_from_the_previous_release(
     commit_all(project, "rendered from the previous release")
     env_before = (project / ".env").read_bytes()
 
-    copier_update(project)
+    # As Renovate's copier manager runs it: no `--trust`, nothing but copier installed.
+    copier_update(project, "--skip-answered")
 
     assert_clean_update(project)
     assert answers_of(project)["_commit"] == history.current
@@ -478,7 +501,7 @@ def test_update_from_the_previous_release(
 
 # Where a rendered project tells people how to update: the README and the CI files.
 INSTRUCTED_IN = ("README.md", ".github/workflows/template-update.yml", ".gitlab-ci.yml")
-COPIER_PREFIX = "uvx --with copier-template-extensions copier"
+COPIER_PREFIX = "uvx copier"
 
 
 @pytest.mark.slow
@@ -486,9 +509,9 @@ COPIER_PREFIX = "uvx --with copier-template-extensions copier"
 def test_every_update_instruction_runs_as_written(
     history: TemplateHistory, tmp_path: Path, ci: str
 ) -> None:
-    """Every `copier update` command a project shows names the extension loader and
-    `--trust`, and runs (`--pretend`) on a project rendered from the previous commit; the
-    README sections they point at exist."""
+    """Every `copier update` command a project shows is plain copier without `--trust`, and
+    runs (`--pretend`) with nothing but copier on a project rendered from the previous
+    release; the README sections they point at exist."""
     project = render(history, tmp_path / "project", history.previous, ci=ci)
     commit_all(project, "rendered")
     current = render(history, tmp_path / "current", history.current, ci=ci)
@@ -498,9 +521,11 @@ def test_every_update_instruction_runs_as_written(
     headings = set(re.findall(r"^## (.+)$", texts["README.md"], re.MULTILINE))
     commands = set()
     for name, text in texts.items():
-        for found in re.finditer(r"(\S+ \S+ \S+ )?copier update( --[^`'\"\n]*)", text):
+        for found in re.finditer(r"(\S+ )?copier update( --[^`'\"\n]*)", text):
             command = found[0].lstrip("\\`'\"")
-            assert command.startswith(COPIER_PREFIX) and "--trust" in command, (name, command)
+            # `uvx copier ...`, or Renovate's own command as the README names it.
+            assert command.startswith((COPIER_PREFIX, "copier update")), (name, command)
+            assert "--trust" not in command, (name, command)
             commands.add(command.split("#")[0].strip().rstrip("\\"))  # a shell's \`
         for section in re.findall(r'README\.md, "?([A-Z][\w ]+)"?\)', text):
             assert section in headings, (name, section, headings)
@@ -508,10 +533,8 @@ def test_every_update_instruction_runs_as_written(
             assert "--conflict rej" in text, name
     assert len(commands) >= 2, commands
     for command in sorted(commands):
-        words = command.removeprefix(COPIER_PREFIX).split()
-        run(
-            [sys.executable, "-m", "copier", *words, "--pretend"], cwd=project, env=dict(os.environ)
-        )
+        words = command.removeprefix("uvx ").removeprefix("copier ").split()
+        run([*PLAIN_COPIER, *words, "--pretend"], cwd=project, env=dict(os.environ))
 
 
 @pytest.mark.slow
@@ -594,7 +617,9 @@ def test_update_from_a_release(
     commit_all(project, f"rendered from {release}")
     env_before = (project / ".env").read_bytes()
 
-    copier_update(project)
+    # The release renders with copier-template-extensions: copier needs it, and `--trust`, to
+    # render the project's old version once more (the diff of the team's changes).
+    copier_update(project, trust=True)
 
     assert_clean_update(project)
     assert answers_of(project)["_commit"] == history.current
@@ -602,8 +627,8 @@ def test_update_from_a_release(
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(render(history, tmp_path / "fresh", history.current)))
     assert own.is_file()  # the project's own revision stays where it was
-    # Kept as it was; settings the release added to .env.example are appended.
-    assert (project / ".env").read_bytes().startswith(env_before)
+    # Kept as it was: an update never rewrites .env.
+    assert (project / ".env").read_bytes() == env_before
     checks(project, env).run_all(migrate=True)
     # The account made before the update is still there, on a database at every new head.
     refused = subprocess.run(
@@ -879,13 +904,11 @@ class Switch:
     answer: str
     before: Any
     after: Any
-    # What copier's output must say (the .env task's hint, for example).
+    # What copier's output must say (the update message's hint, for example).
     output: tuple[str, ...] = ()
     # Migrate the project's (SQLite) database before the update: the new version's
     # migrations must then apply on top of it.
     migrate_first: bool = False
-    # Settings the new answer needs, appended to .env (whose existing lines stay as they were).
-    env_added: tuple[str, ...] = ()
     # A command the update's message names, run after the checks, and what it must print.
     follow_up: tuple[tuple[str, ...], str] | None = None
 
@@ -900,7 +923,7 @@ SWITCHES = [
         "database",
         "sqlite",
         "postgresql",
-        output=("write_env: .env sets DATABASE__URL to a sqlite URL",),
+        output=("after changing `database` set DATABASE__URL in .env",),
     ),
     # The account made before the update gets its profile from the command the message names.
     Switch(
@@ -912,8 +935,9 @@ SWITCHES = [
         follow_up=(("backfill-profiles",), "created 1 profile(s)"),
     ),
     # A broker for a project already in use: its revision (delivery_failures) on top of the
-    # existing database, its settings appended to .env, and its tests on this machine's broker.
-    Switch("message_broker", "none", "rabbitmq", migrate_first=True, env_added=("BROKER__URL",)),
+    # existing database, and its tests on this machine's broker (.env stays as it was: the
+    # settings' defaults are .env.example's values).
+    Switch("message_broker", "none", "rabbitmq", migrate_first=True),
 ]
 
 
@@ -964,14 +988,7 @@ def test_turning_an_option_on_later(
     local = (".venv/", "uv.lock", f"{PACKAGE}.db")
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(fresh))
-    env_after = (project / ".env").read_bytes()
-    assert env_after.startswith(env_before)
-    added = [
-        line.split(b"=", 1)[0].decode()
-        for line in env_after[len(env_before) :].splitlines()
-        if line.strip()
-    ]
-    assert added == list(switch.env_added), added
+    assert (project / ".env").read_bytes() == env_before  # never rewritten
     for expected in switch.output:
         assert expected in output, output
 
@@ -1047,7 +1064,7 @@ def test_turning_an_option_off_on_a_migrated_database(
     data = ["--data", f"{switch.answer}={cli_value(switch.after)}"]
 
     refused = subprocess.run(
-        [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *data],
+        [*PLAIN_COPIER, "update", "--defaults", *data],
         cwd=project,
         env=dict(os.environ),
         capture_output=True,
@@ -1103,7 +1120,7 @@ def test_a_renamed_answer_is_migrated(history: TemplateHistory, tmp_path: Path) 
     assert '"asyncpg' in (project / "pyproject.toml").read_text()
     commit_all(project, "rendered from a pre-release commit")
 
-    output = copier_update(project)
+    output = copier_update(project, trust=True)  # the answers migration is a script
 
     assert_clean_update(project)
     answers = answers_of(project)
@@ -1199,18 +1216,3 @@ def test_every_migration_is_gated_released_documented_and_scripted() -> None:
         assert (ROOT / script).is_file(), f"{script} is not in the template repository"
         assert Path(script).name in changelog, f"CHANGELOG.md does not mention {script}"
         assert migration.get("when") in {"{{ _stage == 'before' }}", "{{ _stage == 'after' }}"}
-
-
-def test_env_task_reports_a_database_url_of_another_kind(tmp_path: Path) -> None:
-    (tmp_path / ".env.example").write_text(
-        "DATABASE__URL=postgresql+asyncpg://localhost/app\nSECURITY__SECRET_KEY=change-me\n"
-    )
-    env = "SECURITY__SECRET_KEY=kept\nDATABASE__URL=sqlite+aiosqlite:///./app.db\n"
-    (tmp_path / ".env").write_text(env)
-    result = run_script("write_env.py", tmp_path)
-    assert result.returncode == 0
-    assert "DATABASE__URL to a sqlite URL but this project now uses postgresql" in result.stderr
-    assert (tmp_path / ".env").read_text() == env
-    # Another driver of the same database is fine: the settings accept postgresql://.
-    (tmp_path / ".env").write_text("SECURITY__SECRET_KEY=kept\nDATABASE__URL=postgresql://db/app\n")
-    assert run_script("write_env.py", tmp_path).stderr == ""
