@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -289,3 +290,22 @@ def test_copy_needs_neither_trust_nor_an_extension(tmp_path: Path) -> None:
     env = (root / ".env").read_text()
     secret = re.search(r"^SECURITY__SECRET_KEY=([A-Za-z0-9_-]{64})$", env, re.MULTILINE)
     assert secret and len(set(secret.group(1))) > 20, env
+
+
+def test_the_documented_author_from_git_config(copier: CopierFixture, tmp_path: Path) -> None:
+    """Copier cannot run `git config` for a default without an extension; the README's
+    `-d author_name="$(git config user.name)"` gives the same answers."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Ada O'Brien\n\temail = ada@example.org\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1"}
+    readme = (matrix.ROOT / "README.md").read_text()
+    assert '-d author_name="$(git config user.name)"' in " ".join(readme.split())
+    answers = {
+        name: subprocess.run(
+            ["git", "config", key], capture_output=True, text=True, env=env, check=True
+        ).stdout.strip()
+        for name, key in (("author_name", "user.name"), ("author_email", "user.email"))
+    }
+    root = copier.copy(tmp_path / "p", **answers).path
+    authors = tomllib.loads((root / "pyproject.toml").read_text())["project"]["authors"]
+    assert authors == [{"name": "Ada O'Brien", "email": "ada@example.org"}]
