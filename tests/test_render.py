@@ -4,7 +4,10 @@ the output statically; wrong answers fail at the prompt with a clear message."""
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -31,6 +34,7 @@ TEXT_SUFFIXES = {
     ".cfg",
     ".txt",
     ".example",
+    ".json",
     "",
 }
 # Files that are meant to be empty.
@@ -68,6 +72,8 @@ def test_combination_renders_cleanly(
             tomllib.loads(text)
         elif path.suffix in {".yml", ".yaml"}:
             list(yaml.safe_load_all(text))
+        elif path.suffix == ".json":
+            json.loads(text)
 
     empty_dirs = [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert not empty_dirs, f"empty folders left behind: {empty_dirs}"
@@ -253,3 +259,53 @@ def test_rendered_code_passes_ruff_for_any_name_length(
             [*ruff, *command], cwd=root, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_copy_needs_neither_trust_nor_an_extension(tmp_path: Path) -> None:
+    """Plain copier renders the template: no `--trust`, copier-template-extensions
+    unimportable (as with `uvx copier`), and .env gets its fresh secret all the same."""
+    template = tmp_path / "template"
+    template.mkdir()
+    for name in ("copier.yml", "extensions", "tasks", "template"):
+        source = matrix.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, template / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, template / name)
+    blocked = (
+        "import sys; sys.modules['copier_template_extensions'] = None; "
+        "from copier._cli import CopierApp; CopierApp.run()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocked, "copy", "--defaults", "--quiet"]
+        + ["--data", "project_name=Über Café", str(template), str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path / "p"
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == ("uber-cafe", "uber_cafe")
+    env = (root / ".env").read_text()
+    secret = re.search(r"^SECURITY__SECRET_KEY=([A-Za-z0-9_-]{64})$", env, re.MULTILINE)
+    assert secret and len(set(secret.group(1))) > 20, env
+
+
+def test_the_documented_author_from_git_config(copier: CopierFixture, tmp_path: Path) -> None:
+    """Copier cannot run `git config` for a default without an extension; the README's
+    `-d author_name="$(git config user.name)"` gives the same answers."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Ada O'Brien\n\temail = ada@example.org\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1"}
+    readme = (matrix.ROOT / "README.md").read_text()
+    assert '-d author_name="$(git config user.name)"' in " ".join(readme.split())
+    answers = {
+        name: subprocess.run(
+            ["git", "config", key], capture_output=True, text=True, env=env, check=True
+        ).stdout.strip()
+        for name, key in (("author_name", "user.name"), ("author_email", "user.email"))
+    }
+    root = copier.copy(tmp_path / "p", **answers).path
+    authors = tomllib.loads((root / "pyproject.toml").read_text())["project"]["authors"]
+    assert authors == [{"name": "Ada O'Brien", "email": "ada@example.org"}]

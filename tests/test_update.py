@@ -5,8 +5,10 @@ tree (like pytest-copier's session template), oldest first:
 
 - an untagged pre-release commit whose database question was spelled `db`, which the
   answers-file migration of 0.1.0 renames;
-- the previous release, tagged `0.0.1`: the working tree minus three changes an update must
-  bring (the README's "Updating" section, a newer dependency floor, a test module renamed);
+- the previous release, tagged as the coming release's first candidate (`0.3.0rc1`), after
+  the answers migration's 0.1.0 like every real release since: the working tree minus three
+  changes an update must bring (the README's "Updating" section, a newer dependency floor,
+  a test module renamed);
 - this repository's newest release before the one being prepared: its tag, or in a clone
   without tags the commit `RELEASE_COMMITS` records for it (only a shallow clone that lacks
   that commit skips the test that needs it, and says why);
@@ -15,7 +17,9 @@ tree (like pytest-copier's session template), oldest first:
 - a later untagged commit that adds a kernel Alembic revision (for the two-heads case).
 
 Projects are rendered from an older version, committed, changed like a team would, and
-updated with `copier update --trust --defaults` as the README tells users to.
+updated with `copier update --defaults` as the README tells users to: without `--trust`, and
+with copier-template-extensions made unimportable, except from a release that still used it
+(0.2.0 and older) or across the answers migration of 0.1.0.
 """
 
 from __future__ import annotations
@@ -166,15 +170,17 @@ def as_prerelease_spelling(tree: Path) -> None:
             assert 'context.get("database")' not in text, path
 
 
-def template_revisions() -> tuple[dict[str, str], list[str]]:
+def template_revisions(**changed: Any) -> tuple[dict[str, str], list[str]]:
     """The head of each branch of the template's Alembic history as the default answers
-    render it (a revision whose file name is a condition, `{% if has_broker %}...`, is only
-    there when it holds), and every revision id the template has under any answers."""
+    (with `changed`) render it (a revision whose file name is a condition, `{% if has_broker
+    %}...`, is only there when it holds), and every revision id the template has under any
+    answers."""
     parents: dict[str, str | None] = {}
     labels: dict[str, str] = {}
     every: list[str] = []
     jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    answers = {**matrix.defaults(), "has_broker": False}
+    answers = {**matrix.defaults(), **changed}
+    answers["has_broker"] = answers["message_broker"] != "none"
     for path in (ROOT / "template" / "migrations" / "versions").rglob("*.py*"):
         text = path.read_text()
         revision = re.search(r'^revision: str = "(\w+)"', text, re.MULTILINE)
@@ -184,7 +190,8 @@ def template_revisions() -> tuple[dict[str, str], list[str]]:
         assert revision and down, f"{path.name}: no revision/down_revision lines"
         every.append(revision.group(1))
         relative = path.relative_to(ROOT / "template").as_posix()
-        if not jinja.from_string(relative).render(answers).endswith(".py"):
+        rendered = jinja.from_string(relative).render(answers)
+        if not rendered.endswith(".py") or "//" in rendered:  # the file or a folder is off
             continue
         parents[revision.group(1)] = down.group(1)
         if label:
@@ -313,7 +320,8 @@ def history(
             git(repo, "tag", tag)
         return git(repo, "rev-parse", "HEAD")
 
-    previous, current, older = "0.0.1", current_release(), releases()
+    current, older = current_release(), releases()
+    previous = f"{current}rc1"
     assert Version(previous) < Version(current)
     prerelease = commit(
         "pre-release: the database question is spelled db", as_prerelease_spelling, None
@@ -350,9 +358,26 @@ def commit_all(project: Path, message: str) -> None:
     git(project, "commit", "--quiet", "-m", message)
 
 
-def copier_update(project: Path, *options: str) -> str:
-    """`copier update` exactly as the README tells users to run it; returns its output."""
-    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *options]
+# Copier's command line with copier-template-extensions unimportable, as in an environment
+# where only copier is installed (`uvx copier`).
+PLAIN_COPIER = [
+    sys.executable,
+    "-c",
+    (
+        "import sys; sys.modules['copier_template_extensions'] = None; "
+        "from copier._cli import CopierApp; CopierApp.run()"
+    ),
+]
+
+
+def copier_update(project: Path, *options: str, trust: bool = False) -> str:
+    """`copier update` exactly as the README tells users to run it (plain copier, no
+    `--trust`), or with `--trust` and the extension for a project from a release that used
+    it; returns its output."""
+    if trust:
+        command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", *options]
+    else:
+        command = [*PLAIN_COPIER, "update", "--defaults", *options]
     result = run(command, cwd=project, env=dict(os.environ), timeout=300)
     return result.stdout + result.stderr
 
@@ -459,7 +484,8 @@ def test_update_from_the_previous_release(
     commit_all(project, "rendered from the previous release")
     env_before = (project / ".env").read_bytes()
 
-    copier_update(project)
+    # As Renovate's copier manager runs it: no `--trust`, nothing but copier installed.
+    copier_update(project, "--skip-answered")
 
     assert_clean_update(project)
     assert answers_of(project)["_commit"] == history.current
@@ -476,7 +502,7 @@ def test_update_from_the_previous_release(
 
 # Where a rendered project tells people how to update: the README and the CI files.
 INSTRUCTED_IN = ("README.md", ".github/workflows/template-update.yml", ".gitlab-ci.yml")
-COPIER_PREFIX = "uvx --with copier-template-extensions copier"
+COPIER_PREFIX = "uvx copier"
 
 
 @pytest.mark.slow
@@ -484,9 +510,9 @@ COPIER_PREFIX = "uvx --with copier-template-extensions copier"
 def test_every_update_instruction_runs_as_written(
     history: TemplateHistory, tmp_path: Path, ci: str
 ) -> None:
-    """Every `copier update` command a project shows names the extension loader and
-    `--trust`, and runs (`--pretend`) on a project rendered from the previous commit; the
-    README sections they point at exist."""
+    """Every `copier update` command a project shows is plain copier without `--trust`, and
+    runs (`--pretend`) with nothing but copier on a project rendered from the previous
+    release; the README sections they point at exist."""
     project = render(history, tmp_path / "project", history.previous, ci=ci)
     commit_all(project, "rendered")
     current = render(history, tmp_path / "current", history.current, ci=ci)
@@ -496,9 +522,11 @@ def test_every_update_instruction_runs_as_written(
     headings = set(re.findall(r"^## (.+)$", texts["README.md"], re.MULTILINE))
     commands = set()
     for name, text in texts.items():
-        for found in re.finditer(r"(\S+ \S+ \S+ )?copier update( --[^`'\"\n]*)", text):
+        for found in re.finditer(r"(\S+ )?copier update( --[^`'\"\n]*)", text):
             command = found[0].lstrip("\\`'\"")
-            assert command.startswith(COPIER_PREFIX) and "--trust" in command, (name, command)
+            # `uvx copier ...`, or Renovate's own command as the README names it.
+            assert command.startswith((COPIER_PREFIX, "copier update")), (name, command)
+            assert "--trust" not in command, (name, command)
             commands.add(command.split("#")[0].strip().rstrip("\\"))  # a shell's \`
         for section in re.findall(r'README\.md, "?([A-Z][\w ]+)"?\)', text):
             assert section in headings, (name, section, headings)
@@ -506,10 +534,8 @@ def test_every_update_instruction_runs_as_written(
             assert "--conflict rej" in text, name
     assert len(commands) >= 2, commands
     for command in sorted(commands):
-        words = command.removeprefix(COPIER_PREFIX).split()
-        run(
-            [sys.executable, "-m", "copier", *words, "--pretend"], cwd=project, env=dict(os.environ)
-        )
+        words = command.removeprefix("uvx ").removeprefix("copier ").split()
+        run([*PLAIN_COPIER, *words, "--pretend"], cwd=project, env=dict(os.environ))
 
 
 @pytest.mark.slow
@@ -592,7 +618,9 @@ def test_update_from_a_release(
     commit_all(project, f"rendered from {release}")
     env_before = (project / ".env").read_bytes()
 
-    copier_update(project)
+    # The release renders with copier-template-extensions: copier needs it, and `--trust`, to
+    # render the project's old version once more (the diff of the team's changes).
+    copier_update(project, trust=True)
 
     assert_clean_update(project)
     assert answers_of(project)["_commit"] == history.current
@@ -600,8 +628,8 @@ def test_update_from_a_release(
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(render(history, tmp_path / "fresh", history.current)))
     assert own.is_file()  # the project's own revision stays where it was
-    # Kept as it was; settings the release added to .env.example are appended.
-    assert (project / ".env").read_bytes().startswith(env_before)
+    # Kept as it was: an update never rewrites .env.
+    assert (project / ".env").read_bytes() == env_before
     checks(project, env).run_all(migrate=True)
     # The account made before the update is still there, on a database at every new head.
     refused = subprocess.run(
@@ -877,13 +905,11 @@ class Switch:
     answer: str
     before: Any
     after: Any
-    # What copier's output must say (the .env task's hint, for example).
+    # What copier's output must say (the update message's hint, for example).
     output: tuple[str, ...] = ()
     # Migrate the project's (SQLite) database before the update: the new version's
     # migrations must then apply on top of it.
     migrate_first: bool = False
-    # Settings the new answer needs, appended to .env (whose existing lines stay as they were).
-    env_added: tuple[str, ...] = ()
     # A command the update's message names, run after the checks, and what it must print.
     follow_up: tuple[tuple[str, ...], str] | None = None
 
@@ -898,7 +924,7 @@ SWITCHES = [
         "database",
         "sqlite",
         "postgresql",
-        output=("write_env: .env sets DATABASE__URL to a sqlite URL",),
+        output=("after changing `database` set DATABASE__URL in .env",),
     ),
     # The account made before the update gets its profile from the command the message names.
     Switch(
@@ -910,8 +936,9 @@ SWITCHES = [
         follow_up=(("backfill-profiles",), "created 1 profile(s)"),
     ),
     # A broker for a project already in use: its revision (delivery_failures) on top of the
-    # existing database, its settings appended to .env, and its tests on this machine's broker.
-    Switch("message_broker", "none", "rabbitmq", migrate_first=True, env_added=("BROKER__URL",)),
+    # existing database, and its tests on this machine's broker (.env stays as it was: the
+    # settings' defaults are .env.example's values).
+    Switch("message_broker", "none", "rabbitmq", migrate_first=True),
 ]
 
 
@@ -962,14 +989,7 @@ def test_turning_an_option_on_later(
     local = (".venv/", "uv.lock", f"{PACKAGE}.db")
     rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
     assert_same_files(rendered, files(fresh))
-    env_after = (project / ".env").read_bytes()
-    assert env_after.startswith(env_before)
-    added = [
-        line.split(b"=", 1)[0].decode()
-        for line in env_after[len(env_before) :].splitlines()
-        if line.strip()
-    ]
-    assert added == list(switch.env_added), added
+    assert (project / ".env").read_bytes() == env_before  # never rewritten
     for expected in switch.output:
         assert expected in output, output
 
@@ -997,6 +1017,100 @@ def test_turning_an_option_on_later(
             drop_database(project, env, extra["DATABASE__URL"])
 
 
+# --- 3b. turning an option off on a migrated database --------------------------------------
+
+
+@dataclass(frozen=True)
+class OffSwitch:
+    """An option whose Alembic revisions an update to `after` deletes: refused until every
+    database downgraded them and the update acknowledges it with `--data <acknowledgement>`."""
+
+    answer: str
+    before: Any
+    after: Any
+    acknowledgement: str
+
+    def __str__(self) -> str:
+        return f"{self.answer}={self.before}->{self.after}"
+
+
+OFF_SWITCHES = [
+    OffSwitch("include_users", True, False, "users_branch_downgraded"),
+    OffSwitch("message_broker", "rabbitmq", "none", "broker_revision_downgraded"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", OFF_SWITCHES, ids=str)
+def test_turning_an_option_off_on_a_migrated_database(
+    history: TemplateHistory, tmp_path: Path, switch: OffSwitch
+) -> None:
+    """The update refuses with the command to run first; run as written, it drops the
+    option's tables, the acknowledged update goes through, and `migrate` and `alembic
+    check` pass on the database that had them, whose accounts are still there."""
+    answers = {switch.answer: switch.before}
+    project = render(history, tmp_path / "project", history.current, **answers)
+    commit_all(project, "rendered")
+    uv, env = require_command("uv"), project_env(**broker_env(answers))
+    run([uv, "sync"], cwd=project, env=env)
+    run([uv, "run", PACKAGE, "migrate"], cwd=project, env=env)
+    superuser = "early@example.com"
+    run(
+        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
+        cwd=project,
+        env=env,
+        input_text="correct horse battery staple\n",
+    )
+    commit_all(project, "uv.lock")
+    data = ["--data", f"{switch.answer}={cli_value(switch.after)}"]
+
+    refused = subprocess.run(
+        [*PLAIN_COPIER, "update", "--defaults", *data],
+        cwd=project,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    message = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0, message
+    assert f"--data {switch.acknowledgement}=true" in message, message
+    assert git(project, "status", "--porcelain") == "", "a refused update changed the project"
+    assert answers_of(project)[switch.answer] == switch.before
+    # The command the message names, run as written.
+    command = re.search(r"run `(uv run alembic downgrade [^`]+)`", message)
+    assert command, message
+    run([uv, *command[1].split()[1:]], cwd=project, env=env)
+
+    copier_update(project, *data, "--data", f"{switch.acknowledgement}=true")
+
+    assert_clean_update(project)
+    recorded = answers_of(project)
+    assert recorded[switch.answer] == switch.after and switch.acknowledgement not in recorded
+    fresh = render(history, tmp_path / "fresh", history.current, **{switch.answer: switch.after})
+    local = (".venv/", "uv.lock", f"{PACKAGE}.db")
+    rendered = {name: data for name, data in files(project).items() if not name.startswith(local)}
+    assert_same_files(rendered, files(fresh))
+    env = project_env()
+    run([uv, "sync"], cwd=project, env=env)
+    run([uv, "run", PACKAGE, "migrate"], cwd=project, env=env)
+    run([uv, "run", "alembic", "check"], cwd=project, env=env)
+    current = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
+    heads, _ = template_revisions(**{switch.answer: switch.after})
+    assert applied(current) == set(heads.values()), current
+    kept = subprocess.run(
+        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
+        cwd=project,
+        env=env,
+        input="correct horse battery staple\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert kept.returncode == 1 and "already exists" in kept.stderr, kept.stderr
+
+
 # --- 4. an answer renamed by a migration --------------------------------------------------
 
 
@@ -1007,7 +1121,7 @@ def test_a_renamed_answer_is_migrated(history: TemplateHistory, tmp_path: Path) 
     assert '"asyncpg' in (project / "pyproject.toml").read_text()
     commit_all(project, "rendered from a pre-release commit")
 
-    output = copier_update(project)
+    output = copier_update(project, trust=True)  # the answers migration is a script
 
     assert_clean_update(project)
     answers = answers_of(project)
@@ -1103,18 +1217,3 @@ def test_every_migration_is_gated_released_documented_and_scripted() -> None:
         assert (ROOT / script).is_file(), f"{script} is not in the template repository"
         assert Path(script).name in changelog, f"CHANGELOG.md does not mention {script}"
         assert migration.get("when") in {"{{ _stage == 'before' }}", "{{ _stage == 'after' }}"}
-
-
-def test_env_task_reports_a_database_url_of_another_kind(tmp_path: Path) -> None:
-    (tmp_path / ".env.example").write_text(
-        "DATABASE__URL=postgresql+asyncpg://localhost/app\nSECURITY__SECRET_KEY=change-me\n"
-    )
-    env = "SECURITY__SECRET_KEY=kept\nDATABASE__URL=sqlite+aiosqlite:///./app.db\n"
-    (tmp_path / ".env").write_text(env)
-    result = run_script("write_env.py", tmp_path)
-    assert result.returncode == 0
-    assert "DATABASE__URL to a sqlite URL but this project now uses postgresql" in result.stderr
-    assert (tmp_path / ".env").read_text() == env
-    # Another driver of the same database is fine: the settings accept postgresql://.
-    (tmp_path / ".env").write_text("SECURITY__SECRET_KEY=kept\nDATABASE__URL=postgresql://db/app\n")
-    assert run_script("write_env.py", tmp_path).stderr == ""

@@ -60,7 +60,6 @@ def render_and_commit(template: Path, where: Path, ci: str) -> Path:
         [
             copier,
             "copy",
-            "--trust",
             "--defaults",
             "--vcs-ref",
             "v1.0.0",

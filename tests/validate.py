@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import check_jsonschema
 import pytest
 import yaml
 
@@ -145,6 +146,27 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
             step.get("uses", "").startswith("astral-sh/setup-uv@") and step["with"]["enable-cache"]
             for step in checks["steps"]
         )
+        python = [
+            v
+            for v in matrix.questions()["python_version"]["choices"]
+            if v >= answers["python_version"]
+        ]
+        assert checks["strategy"]["matrix"]["python"] == python, checks["strategy"]
+        assert any(
+            step.get("with", {}).get("python-version") == "${{ matrix.python }}"
+            for step in checks["steps"]
+        ), "the checks do not run on the matrix's Python"
+        check_audit(delivery.github_scripts({"jobs": {"audit": ci["jobs"]["audit"]}}))
+        check_pinned_actions(workflows)
+        dependabot = github / "dependabot.yml"
+        run_tool(
+            [tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(dependabot)],
+            cwd=root,
+            content=dependabot.read_text(),
+        )
+        updates = yaml.safe_load(dependabot.read_text())["updates"]
+        ecosystems = {update["package-ecosystem"] for update in updates}
+        assert ecosystems == {"uv", "github-actions"} | ({"docker"} if answers["docker"] else set())
         schedule = yaml.safe_load((github / "workflows" / "template-update.yml").read_text())
         # PyYAML reads the key `on` as True (YAML 1.1); GitHub reads it as "on".
         assert schedule[True]["schedule"][0]["cron"]
@@ -175,6 +197,77 @@ def check_ci(root: Path, answers: dict[str, Any], pyproject: dict[str, Any]) -> 
         assert ("container-image" in pipeline) == answers["docker"]
         assert pipeline["default"]["image"].endswith(f"python{answers['python_version']}-bookworm")
         assert pipeline["template-update"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+        python = [
+            v
+            for v in matrix.questions()["python_version"]["choices"]
+            if v >= answers["python_version"]
+        ]
+        assert pipeline["checks"]["parallel"]["matrix"] == [{"PYTHON": python}]
+        assert pipeline["checks"]["image"].endswith("-python$PYTHON-bookworm")
+        assert pipeline["checks"]["variables"]["UV_PYTHON"] == "$PYTHON"
+        check_audit([str(line) for line in pipeline["audit"]["script"]])
+    check_renovate(root, answers)
+
+
+# A `uses:` line: the action, its full commit, and the release in a comment (Dependabot
+# updates all three together).
+PINNED_ACTION = re.compile(
+    r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40})  # (v\d+(?:\.\d+)*)$"
+)
+
+
+def check_pinned_actions(workflows: list[Path]) -> None:
+    """Every action is pinned to a full commit with its version in a comment, and every
+    workflow pins an action to the same commit."""
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in workflows:
+        for line in path.read_text().splitlines():
+            if re.match(r"^\s*(?:- )?uses:", line):
+                pinned = PINNED_ACTION.match(line)
+                assert pinned, (
+                    f"{path.name}: not pinned to a commit with its version: {line.strip()}"
+                )
+                pins.setdefault(pinned[1], set()).add((pinned[2], pinned[3]))
+    assert pins, "no action found"
+    assert all(len(found) == 1 for found in pins.values()), pins
+
+
+def check_audit(scripts: list[str]) -> None:
+    """The audit job checks exactly what uv.lock pins, hashes included, without installing."""
+    commands = [words for script in scripts for words in delivery.shell_commands(script)]
+    export = next(words for words in commands if words[:2] == ["uv", "export"])
+    assert {"--frozen", "--all-groups", "--no-emit-project"} <= set(export), export
+    audit = next(words for words in commands if words[:2] == ["uvx", "pip-audit"])
+    assert {"--disable-pip", "--require-hashes"} <= set(audit), audit
+
+
+def check_renovate(root: Path, answers: dict[str, Any]) -> None:
+    """renovate.json updates the project to new template releases (Renovate's copier
+    manager); on GitLab, where there is no Dependabot, its dependencies too."""
+    path = root / "renovate.json"
+    assert path.exists() == (answers["ci"] != "none")
+    if not path.exists():
+        return
+    text = path.read_text()
+    run_tool(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", str(path)],
+        cwd=root,
+        content=text,
+    )
+    config = json.loads(text)
+    # The schema allows any key; a misspelt option would be ignored by Renovate.
+    schema = json.loads(
+        (
+            Path(check_jsonschema.__file__).parent / "builtin_schemas/vendor/renovate.json"
+        ).read_text()
+    )
+    unknown = set(config) - set(schema["properties"]) - {"$schema"}
+    assert not unknown, f"renovate.json: options Renovate does not know: {unknown}"
+    expected = {"copier"}
+    if answers["ci"] == "gitlab":
+        expected |= {"pep621", "gitlabci"}
+        expected |= {"dockerfile", "docker-compose"} if answers["docker"] else set()
+    assert set(config["enabledManagers"]) == expected, config["enabledManagers"]
 
 
 def check_ci_broker_env(env: dict[str, str], broker: str, host: str) -> None:
