@@ -87,3 +87,31 @@ class RegisteredResponse(BaseModel):
 
 class MessageResponse(BaseModel):
     message: str
+
+
+class SessionResponse(BaseModel):
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime  # the last login or refresh of the session
+    client_address: str | None
+    user_agent: str | None
+    current: bool  # the session of the access token that asked
+
+
+class SessionsEndedResponse(BaseModel):
+    sessions_ended: int
+
+
+class AuditEventResponse(BaseModel):
+    id: int
+    occurred_at: datetime
+    type: str
+    account_id: UUID | None
+    client_address: str | None
+    user_agent: str | None
+    detail: str | None
+
+
+class AuditPageResponse(BaseModel):
+    events: list[AuditEventResponse]
+    next_before: int | None  # pass as `before` for the next page; null: the last page
