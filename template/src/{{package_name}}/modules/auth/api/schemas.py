@@ -69,6 +69,11 @@ class ResetPasswordRequest(NewPassword):
     token: str = Field(min_length=1, max_length=MAX_TOKEN)
 
 
+class ChangeEmailRequest(BaseModel):
+    new_email: EmailStr
+    password: str = Password
+
+
 class ChangePasswordRequest(NewPassword):
     old_password: str = Password
 
