@@ -1,6 +1,6 @@
 """Auth module: where a session was opened from (client address, user agent).
 
-Revision ID: 4e31c4bdab78
+Revision ID: 0005
 Revises: 0002
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "4e31c4bdab78"
+revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Auth module: the security audit trail.
 
-Revision ID: b207365b8951
-Revises: 4e31c4bdab78
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b207365b8951"
-down_revision: str | Sequence[str] | None = "4e31c4bdab78"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

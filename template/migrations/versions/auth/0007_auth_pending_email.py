@@ -1,7 +1,7 @@
 """Auth module: the address an account asked to move to, until it is confirmed.
 
-Revision ID: 5a515ff89e28
-Revises: b207365b8951
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "5a515ff89e28"
-down_revision: str | Sequence[str] | None = "b207365b8951"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
