@@ -102,6 +102,11 @@ class ResetPasswordRequest(NewPassword):
     token: str = Field(min_length=1, max_length=MAX_TOKEN)
 
 
+class ChangeEmailRequest(BaseModel):
+    new_email: EmailStr
+    password: str = Password
+
+
 class ChangePasswordRequest(NewPassword):
     old_password: str = Password
 
@@ -149,3 +154,29 @@ class AuthorizationServerMetadata(BaseModel):
     # No authorization endpoint, so no response types; public clients only.
     response_types_supported: list[str]
     token_endpoint_auth_methods_supported: list[Literal["none"]]
+class SessionResponse(BaseModel):
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime  # the last login or refresh of the session
+    client_address: str | None
+    user_agent: str | None
+    current: bool  # the session of the access token that asked
+
+
+class SessionsEndedResponse(BaseModel):
+    sessions_ended: int
+
+
+class AuditEventResponse(BaseModel):
+    id: int
+    occurred_at: datetime
+    type: str
+    account_id: UUID | None
+    client_address: str | None
+    user_agent: str | None
+    detail: str | None
+
+
+class AuditPageResponse(BaseModel):
+    events: list[AuditEventResponse]
+    next_before: int | None  # pass as `before` for the next page; null: the last page

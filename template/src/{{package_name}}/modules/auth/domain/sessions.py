@@ -10,6 +10,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+# What a session remembers of the client that opened it, for its owner to recognise it.
+MAX_CLIENT_ADDRESS = 64
+MAX_USER_AGENT = 255
+
 
 class RevocationReason(StrEnum):
     LOGOUT = "logout"
@@ -18,6 +22,8 @@ class RevocationReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"
     ACCOUNT_DEACTIVATED = "account_deactivated"
+    ENDED = "ended"  # by its owner, from the list of sessions
+    ENDED_BY_ADMIN = "ended_by_admin"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,14 @@ class SessionLifetime:
         return min(now + self.idle, session_expires_at)
 
 
+def client_detail(value: str | None, limit: int) -> str | None:
+    """A client-supplied detail as a session keeps it: printable, bounded, None if empty."""
+    if value is None:
+        return None
+    kept = "".join(char for char in value if char.isprintable()).strip()[:limit]
+    return kept or None
+
+
 @dataclass(frozen=True)
 class Session:
     id: UUID
@@ -36,6 +50,8 @@ class Session:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    client_address: str | None = None
+    user_agent: str | None = None
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at

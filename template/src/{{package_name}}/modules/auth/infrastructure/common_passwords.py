@@ -1,4 +1,5 @@
-"""The 20,000 most common passwords (see data/NOTICE), for the password policy."""
+"""The 100,000 most common passwords and 20,000 more (see data/NOTICE), for the password
+policy."""
 
 import gzip
 from pathlib import Path
