@@ -154,6 +154,8 @@ class AuthorizationServerMetadata(BaseModel):
     # No authorization endpoint, so no response types; public clients only.
     response_types_supported: list[str]
     token_endpoint_auth_methods_supported: list[Literal["none"]]
+
+
 class SessionResponse(BaseModel):
     id: UUID
     created_at: datetime
