@@ -504,7 +504,7 @@ def benchmark(
         f"ready in {statistics.median(ready_times):.2f}s, idle RSS {statistics.median(idle_rss):.0f} MB"
     )
 
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    email = f"user-{uuid.uuid4().hex[:8]}@example.com"  # no word of the password in it
     status, body = request(
         service_port,
         "POST",
