@@ -72,7 +72,7 @@ def test_the_served_default_project_walks_through_auth_and_users(
             http.post("/v1/auth/request-password-reset", json={"email": email}).status_code == 202
         )
         token, seen = server.mail_link("/reset-password", seen)
-        final = "the final passphrase of the walk"
+        final = "the final passphrase of the day"
         reset = {"token": token, "new_password": final, "confirm_new_password": final}
         assert http.post("/v1/auth/reset-password", json=reset).status_code == 200
         tokens = http.post("/v1/auth/login", json={"email": email, "password": final}).json()
