@@ -573,6 +573,20 @@ def test_a_module_added_with_new_module_survives_an_update(
         drop_broker_topology(project, env, PACKAGE)
 
 
+def assert_account_kept(uv: str, project: Path, env: dict[str, str], email: str) -> None:
+    """The account made before the update is still there: creating it again is refused."""
+    again = subprocess.run(
+        [uv, "run", PACKAGE, "create-superuser", "--email", email],
+        cwd=project,
+        env=env,
+        input="correct horse battery staple\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr, again.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("release", RELEASES, ids=str)
 def test_update_from_a_release(
@@ -632,16 +646,7 @@ def test_update_from_a_release(
     assert (project / ".env").read_bytes() == env_before
     checks(project, env).run_all(migrate=True)
     # The account made before the update is still there, on a database at every new head.
-    refused = subprocess.run(
-        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
-        cwd=project,
-        env=env,
-        input="correct horse battery staple\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert refused.returncode == 1 and "already exists" in refused.stderr, refused.stderr
+    assert_account_kept(uv, project, env, superuser)
     current = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
     assert current.count("(head)") == len(TEMPLATE_HEADS), current
     assert DATA_REVISION in current  # the project's own revision now heads the users' branch
@@ -1099,16 +1104,7 @@ def test_turning_an_option_off_on_a_migrated_database(
     current = run([uv, "run", "alembic", "current"], cwd=project, env=env).stdout
     heads, _ = template_revisions(**{switch.answer: switch.after})
     assert applied(current) == set(heads.values()), current
-    kept = subprocess.run(
-        [uv, "run", PACKAGE, "create-superuser", "--email", superuser],
-        cwd=project,
-        env=env,
-        input="correct horse battery staple\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert kept.returncode == 1 and "already exists" in kept.stderr, kept.stderr
+    assert_account_kept(uv, project, env, superuser)
 
 
 # --- 4. an answer renamed by a migration --------------------------------------------------
