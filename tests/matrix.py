@@ -2,14 +2,17 @@
 
 Every question with `choices` or `type: bool` that is not hidden (`when: false`) is a matrix
 dimension. `all_combinations()` is the full product (the fast tier renders all of it while it
-stays small); `pairwise()` is a covering array in which every value of every question meets
-every value of every other question at least once (the full tier runs each of those
-projects' own checks). The defaults are always the first row.
+stays small); `pairwise()` is a covering array in which every value of every question that
+shapes the code meets every value of every other such question at least once (the full tier
+runs each of those projects' own checks), with the values of the questions that shape only
+files no check runs dealt out across the rows. The defaults are always the first row.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import random
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # delivery files together (CI services, compose services, images), where three answers meet.
 MAX_FULL_PRODUCT = 256
 DELIVERY_QUESTIONS = ("python_version", "database", "message_broker", "ci", "docker")
+# Questions that change only files the project's own checks never run: the licence text and
+# the CI configuration. The fast tier renders and validates every pair of their values with
+# every other answer; the full tier runs each value once rather than pairing it (a row per
+# pair would cost five rows of the project's whole test suite and show nothing new).
+FILE_ONLY_QUESTIONS = ("license", "ci")
+# Each full-tier row runs a whole test suite: worth seconds of search for a row less.
+PAIRWISE_ATTEMPTS = 400
 
 
 @dataclass(frozen=True)
@@ -108,13 +118,20 @@ def all_combinations() -> list[dict[str, Any]]:
 
 @cache
 def _covering_array(
-    strength: int, triples_of: tuple[str, ...] = ()
+    strength: int,
+    triples_of: tuple[str, ...] = (),
+    ignored: tuple[str, ...] = (),
+    attempts: int = 1,
 ) -> tuple[tuple[tuple[str, Any], ...], ...]:
     dims = dimensions()
     names = [dimension.name for dimension in dims]
     if len(dims) <= strength:
         return tuple(tuple(row.items()) for row in all_combinations())
-    groups = list(itertools.combinations(range(len(names)), strength))
+    groups = [
+        group
+        for group in itertools.combinations(range(len(names)), strength)
+        if not any(names[i] in ignored for i in group)
+    ]
     if triples_of:
         groups += [
             group
@@ -129,25 +146,59 @@ def _covering_array(
     for group in groups:
         for values in itertools.product(*(dims[i].values for i in group)):
             uncovered.add(tuple(zip((names[i] for i in group), values, strict=True)))
-    # Each candidate's tuples computed once (the greedy loop only intersects sets).
-    candidates = [(row, covered_by(row)) for row in all_combinations()]
-    chosen = [defaults()]
-    uncovered -= covered_by(chosen[0])
-    while uncovered:
-        best, tuples = max(candidates, key=lambda candidate: len(candidate[1] & uncovered))
-        chosen.append(best)
-        uncovered -= tuples
-    return tuple(tuple(row.items()) for row in chosen)
+    # Each candidate's tuples computed once (the greedy loop only intersects sets), and one
+    # candidate per set of tuples (rows differing only in ignored questions are one).
+    unique: dict[frozenset[tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
+    for row in all_combinations():
+        unique.setdefault(covered_by(row), row)
+    candidates = list(unique.items())
+    uncovered -= covered_by(defaults())
+    # Greedy, breaking ties in a few seeded orders: the smallest array wins, the same on
+    # every run and machine.
+    best_rows: list[dict[str, Any]] | None = None
+    # No array is smaller than the product of the two largest questions' value counts.
+    sizes = sorted(len(dims[i].values) for i in set(itertools.chain(*groups)))
+    fewest = math.prod(sizes[-strength:])
+    for seed in range(attempts):
+        order = candidates[:]
+        if seed:
+            random.Random(seed).shuffle(order)
+        chosen, left = [defaults()], set(uncovered)
+        while left:
+            tuples, row = max(order, key=lambda candidate: len(candidate[0] & left))
+            chosen.append(row)
+            left -= tuples
+        if best_rows is None or len(chosen) < len(best_rows):
+            best_rows = chosen
+        if len(best_rows) == fewest:
+            break
+    assert best_rows is not None
+    return tuple(tuple(row.items()) for row in best_rows)
 
 
-def covering_array(strength: int, triples_of: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """A greedy covering array: each `strength`-tuple of values appears in some row, and
-    each triple of values of the questions in `triples_of`."""
-    return [dict(row) for row in _covering_array(strength, triples_of)]
+def covering_array(
+    strength: int,
+    triples_of: tuple[str, ...] = (),
+    ignored: tuple[str, ...] = (),
+    attempts: int = 1,
+) -> list[dict[str, Any]]:
+    """A greedy covering array: each `strength`-tuple of values of the questions not
+    `ignored` appears in some row, and each triple of values of the questions in
+    `triples_of`; the smallest of `attempts` tie-breaking orders."""
+    return [dict(row) for row in _covering_array(strength, triples_of, ignored, attempts)]
 
 
 def pairwise() -> list[dict[str, Any]]:
-    return covering_array(2)
+    """Every pair of values of the questions that shape the code; each value of a
+    file-only question in some row (after the first, the defaults, they take turns)."""
+    ignored = tuple(name for name in FILE_ONLY_QUESTIONS if name in questions())
+    rows = covering_array(2, ignored=ignored, attempts=PAIRWISE_ATTEMPTS)
+    by_name = {dimension.name: dimension for dimension in dimensions()}
+    for name in ignored:
+        values = by_name[name].values
+        for index, row in enumerate(rows[1:]):
+            row[name] = values[(values.index(by_name[name].default) + 1 + index) % len(values)]
+    return rows
 
 
 def fast_tier_rows() -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Slow tier: `new-module` in a rendered project. Bad names are refused with the reason and
 nothing written, `--dry-run` writes nothing, and the module it writes passes every check of
 the project with no edit by hand: ruff, format, mypy --strict, the import contracts,
-migrations up/check/down/up, and the tests with the coverage floor; its routes are in the
-OpenAPI document. Rendered with the longest package name, so every
+migrations up/check/down/up, its own tests (covering it to the project's floor) with the
+whole application's (the schema, the fuzz, the architecture); its routes are in the OpenAPI
+document. The rest of the suite is a fresh render's, which the matrix runs. Rendered with the longest package name, so every
 generated line is formatted at its widest, on PostgreSQL for the integration tests."""
 
 from __future__ import annotations
@@ -78,7 +79,32 @@ def test_new_module_writes_a_slice_that_passes_every_check(
         assert f'"(users) | ({MODULE})"' in (root / "pyproject.toml").read_text()
         assert f"%(here)s/migrations/versions/{MODULE}\n" in (root / "alembic.ini").read_text()
 
-        for name, words in delivery.project_checks(PACKAGE):
+        module_tests = [
+            f"tests/modules/{MODULE}",
+            *("tests/e2e", "tests/integration", "tests/unit", "tests/architecture"),
+        ]
+        checks = [
+            *(
+                (name, words)
+                for name, words in delivery.project_checks(PACKAGE)
+                if name != "pytest (coverage >= 90%)"
+            ),
+            (
+                "pytest (the module's and the application's)",
+                ["pytest", "--cov-fail-under=0", *module_tests],
+            ),
+            (
+                "coverage of the module >= 90%",
+                [
+                    "coverage",
+                    "report",
+                    f"--include=src/{PACKAGE}/modules/{MODULE}/*",
+                    "--fail-under=90",
+                ],
+            ),
+        ]
+        assert len(checks) == len(delivery.project_checks(PACKAGE)) + 1
+        for name, words in checks:
             started = time.perf_counter()
             run([uv, "run", *words], cwd=root, env=env, timeout=900)
             steps.append((name, time.perf_counter() - started))
