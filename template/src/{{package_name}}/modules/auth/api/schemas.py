@@ -76,6 +76,50 @@ class TokenResponse(BaseModel):
     refresh_expires_in: int
 
 
+class MfaRequiredResponse(BaseModel):
+    """The password was right and the account has a second factor: send a code with the
+    token to /v1/auth/login/mfa within `expires_in` seconds."""
+
+    mfa_required: Literal[True] = True
+    mfa_token: str
+    expires_in: int
+
+
+# A code from an authenticator app (6 digits) or a recovery code (xxxx-xxxx-xxxx).
+Code = Field(min_length=1, max_length=64)
+
+
+class MfaLoginRequest(BaseModel):
+    mfa_token: str = Field(min_length=1, max_length=MAX_TOKEN)
+    code: str = Code
+
+
+class PasswordRequest(BaseModel):
+    password: str = Password
+
+
+class CodeRequest(BaseModel):
+    code: str = Code
+
+
+class PasswordAndCodeRequest(BaseModel):
+    password: str = Password
+    code: str = Code
+
+
+class TotpSetupResponse(BaseModel):
+    """Show `otpauth_uri` as a QR code, or `secret` for typing in; then confirm a code."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class RecoveryCodesResponse(BaseModel):
+    """Each works once in place of a code from the app; shown only this once."""
+
+    recovery_codes: list[str]
+
+
 class RefreshRequest(BaseModel):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN)
 
