@@ -80,7 +80,7 @@ class MfaRequiredResponse(BaseModel):
     """The password was right and the account has a second factor: send a code with the
     token to /v1/auth/login/mfa within `expires_in` seconds."""
 
-    mfa_required: Literal[True] = True
+    mfa_required: bool = True  # always true; absent from a login that gave tokens
     mfa_token: str
     expires_in: int
 
