@@ -60,6 +60,26 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), ""), value)
 
 
+# Compose's interpolation: `$$`, `${NAME}`, `${NAME:-default}` (unset or empty), `${NAME-default}`
+# (unset), `$NAME`. The rehearsal gives compose's `environment:` values as compose would.
+COMPOSE_VARIABLE = re.compile(r"\$(?:(\$)|\{(\w+)(?:(:?-)([^}]*))?\}|(\w+))")
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        escaped, name, operator, default, bare = match.groups()
+        if escaped:
+            return "$"
+        if bare:
+            return env.get(bare, "")
+        found = env.get(name)
+        if operator == ":-" and not found or operator == "-" and found is None:
+            return default
+        return found or ""
+
+    return COMPOSE_VARIABLE.sub(substitute, value)
+
+
 def _copy(source: Path, target: Path) -> None:
     if source.is_dir():
         shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)

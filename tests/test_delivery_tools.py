@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import delivery
+from tests import delivery, rehearsal
 from tests.validate import docker_compose, run_tool, tool
 
 
@@ -19,6 +19,15 @@ def test_dockerignore_follows_dockers_rules() -> None:
     assert delivery.is_ignored("tests/test_x.py", rules)
     assert delivery.is_ignored("src/pkg/__pycache__/main.cpython-312.pyc", rules)
     assert delivery.is_ignored("src/pkg/main.pyc", rules)
+
+
+def test_compose_interpolation_gives_what_compose_would() -> None:
+    env = {"SET": "value", "EMPTY": ""}
+    assert rehearsal.interpolate("${MISSING:-}", env) == ""
+    assert rehearsal.interpolate("${EMPTY:-fallback}", env) == "fallback"
+    assert rehearsal.interpolate("${EMPTY-fallback}", env) == ""
+    assert rehearsal.interpolate("${MISSING-fallback}", env) == "fallback"
+    assert rehearsal.interpolate("a ${SET} $SET $${SET}", env) == "a value value ${SET}"
 
 
 def test_dockerfile_reader_joins_continuations_and_keeps_flags() -> None:

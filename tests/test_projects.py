@@ -236,14 +236,15 @@ def rehearse_image(root: Path, where: Path, answers: dict[str, Any], env: dict[s
         )
     assert image.user != "0" and not image.user.startswith("root")
 
-    # The container's environment: the image's ENV, compose's settings for the service (the
-    # database host `db` exists only in compose: the test database stands in for it), and the
-    # secret from .env, as compose's env_file passes it. No .env file is in the image.
+    # The container's environment: the image's ENV, compose's settings for the service,
+    # interpolated from the host's environment as compose does (the database host `db` exists
+    # only in compose: the test database stands in for it), and the secret from .env, as
+    # compose's env_file passes it. No .env file is in the image.
     compose = yaml.safe_load((root / "compose.yaml").read_text())
     container_env = dict(image.env)
     container_env.update(
         {
-            key: image.map(str(value))
+            key: image.map(rehearsal.interpolate(str(value), env))
             for key, value in compose["services"]["app"]["environment"].items()
         }
     )
