@@ -6,7 +6,9 @@ uvicorn (one worker, pinned to CPU 0 with `taskset`) next to a bare FastAPI app 
 and prints a Markdown table: requests/s, p50, p99, errors, peak RSS and the most PostgreSQL
 connections seen, each scenario also as a ratio to the baseline measured in the same run;
 then launch-to-ready time, idle RSS, `copier copy` time, the rendered project's own test
-suite time, and a check of every target of docs/performance.md.
+suite time, and a check of every target of docs/performance.md. The same project rendered
+with `observability=otel` is served too, every request traced and exported over OTLP/HTTP
+to a receiver in this process, to show what tracing costs `GET /v1/auth/me`.
 
 Full mode repeats each measurement (interleaved, so drifting noise hits every scenario
 alike) and reports medians; `--quick` measures once, briefly, for CI's smoke test.
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -152,6 +156,44 @@ class Server:
         text = Path(f"/proc/{self.pid}/status").read_text()
         match = re.search(rf"^{key}:\s+(\d+) kB", text, re.MULTILINE)
         return int(match.group(1)) if match else 0
+
+
+class OtlpReceiver:
+    """A local OTLP/HTTP endpoint that takes every export and answers 200, on the load's
+    CPU: what tracing costs the service, without a collector's own work in the figures."""
+
+    def __init__(self) -> None:
+        self.exports = 0
+        self.bytes = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                receiver.bytes += len(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.exports += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.endpoint = f"http://{HOST}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        if pinned(LOAD_CPU):  # this thread and those it starts for each connection
+            os.sched_setaffinity(0, {int(LOAD_CPU)})
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 @contextmanager
@@ -303,6 +345,16 @@ def project_env(database_url: str) -> dict[str, str]:
     return env
 
 
+OTEL_ME = "GET /v1/auth/me, otel exporting"
+
+
+@dataclass
+class Launches:
+    ready: list[float] = field(default_factory=list)  # seconds from launch to ready
+    cpu: list[float] = field(default_factory=list)  # CPU seconds until ready
+    idle_rss: list[float] = field(default_factory=list)  # MB, a second after ready
+
+
 @dataclass
 class Measured:
     runs: list[dict[str, float]] = field(default_factory=list)
@@ -400,35 +452,23 @@ def benchmark(
 ) -> tuple[dict[str, object], Path]:
     uv = shutil.which("uv") or "uv"
     project = workdir / "project"
+    traced_project = workdir / "project-otel"
     copy_seconds = float("nan")
     if plan.project:
         project = plan.project.resolve()
     else:
-        shutil.rmtree(project, ignore_errors=True)
-        copier = [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            "database=postgresql",
-            str(ROOT),
-            str(project),
-        ]
-        copy_seconds = run(copier, cwd=workdir, env=dict(os.environ))
+        copy_seconds = render(project)
     database_url = f"postgresql+asyncpg://{POSTGRES}/{database}"
     env = project_env(database_url)
+    # One key for both services: a token from one is valid on the other.
+    env["SECURITY__SECRET_KEY"] = secrets.token_urlsafe(48)
     log(f"rendered in {copy_seconds:.2f}s; uv sync ...")
-    # What the image installs (Dockerfile): no dev tools, bytecode compiled ahead of time.
-    # Without .pyc files (PYTHONDONTWRITEBYTECODE is common on CI) every start compiles.
-    run([uv, "sync", "--quiet", "--no-dev", "--compile-bytecode"], cwd=project, env=env)
+    install(project, env)
     python = project / ".venv" / "bin" / "python"
-    run([str(python), "-m", "compileall", "-q", "src"], cwd=project, env=env)
     run([uv, "run", "--no-sync", PACKAGE, "migrate"], cwd=project, env=env)
+    # The default project with `observability=otel`, on the same database (same schema).
+    render(traced_project, "observability=otel")
+    install(traced_project, env)
     # The baseline has a database of its own, so each server's connections are counted apart.
     run(
         [str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, f"{database}_baseline"],
@@ -451,7 +491,23 @@ def benchmark(
     pool_size, max_overflow = int(pool[0]), int(pool[1])
     global POOL_BOUND
     POOL_BOUND = pool_size + max_overflow
-    service_port, baseline_port = free_port(), free_port()
+    service_port, baseline_port, traced_port = free_port(), free_port(), free_port()
+    receiver = OtlpReceiver()
+    traced = Server(
+        "otel service",
+        [
+            *pinned(SERVER_CPU),
+            str(traced_project / ".venv" / "bin" / PACKAGE),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(traced_port),
+        ],
+        traced_project,
+        {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_SERVICE_NAME": "bench"},
+        workdir / "otel-service.log",
+    )
     service = Server(
         "service",
         [
@@ -487,19 +543,26 @@ def benchmark(
         workdir / "baseline.log",
     )
 
-    # Launch to ready, and the resident memory of a fresh, idle service.
-    ready_times: list[float] = []
-    idle_rss: list[float] = []
-    ready_cpu: list[float] = []
+    # Launch to ready, and the resident memory of a fresh, idle service; interleaved with the
+    # same figures for the otel project.
+    receiver.start()
+    launches: dict[Server, Launches] = {service: Launches(), traced: Launches()}
     for _ in range(plan.launches):
-        ready_times.append(service.start())
-        ready_cpu.append(service.cpu_seconds())  # steadier than the wall time on a busy machine
-        time.sleep(1.0)
-        idle_rss.append(service.status_kib("VmRSS") / 1024)
-        service.stop()
-    servers.extend([service, baseline])
+        for server, launched in launches.items():
+            launched.ready.append(server.start())
+            launched.cpu.append(server.cpu_seconds())  # steadier than the wall time when busy
+            time.sleep(1.0)
+            launched.idle_rss.append(server.status_kib("VmRSS") / 1024)
+            server.stop()
+    ready_times, ready_cpu, idle_rss = (
+        launches[service].ready,
+        launches[service].cpu,
+        launches[service].idle_rss,
+    )
+    servers.extend([service, baseline, traced])
     service.start()
     baseline.start()
+    traced.start()
     log(
         f"ready in {statistics.median(ready_times):.2f}s, idle RSS {statistics.median(idle_rss):.0f} MB"
     )
@@ -569,6 +632,7 @@ def benchmark(
     scenarios = [
         Scenario("baseline: GET /select-1", baseline, "/select-1", "bearer", bearer),
         Scenario("GET /v1/auth/me", service, "/v1/auth/me", "bearer", bearer),
+        Scenario(OTEL_ME, traced, "/v1/auth/me", "bearer", bearer),
         Scenario("GET /v1/users/me", service, "/v1/users/me", "bearer", bearer),
         Scenario("POST /v1/auth/login", service, "/v1/auth/login", "login", login_body, probe=True),
         Scenario(
@@ -591,7 +655,7 @@ def benchmark(
             with (
                 peak_rss(scenario.server) as rss,
                 database_connections(
-                    python, database if scenario.server is service else f"{database}_baseline"
+                    python, f"{database}_baseline" if scenario.server is baseline else database
                 ) as connections,
                 latency_probe(service_port, "/health/live") if scenario.probe else _none() as probe,
             ):
@@ -616,13 +680,18 @@ def benchmark(
 
     for server in servers:
         server.stop()
+    receiver.stop()
+    if any(scenario.server is traced for scenario in scenarios) and not receiver.exports:
+        raise SystemExit(f"the otel service exported no spans (log: {traced.log})")
     suite_seconds = None
     if plan.test_suite or plan.fuzz_examples:
         run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project, env=env)  # dev tools now
     if plan.test_suite:
         log("the rendered project's own tests ...")
         suite_env = {
-            k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))
+            k: v
+            for k, v in env.items()
+            if not k.startswith(("DATABASE__", "LOG__", "AUTH__", "SECURITY__"))
         }
         suite_seconds = run(
             [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -634,7 +703,9 @@ def benchmark(
     if plan.fuzz_examples:
         log(f"schemathesis, {plan.fuzz_examples} examples per operation ...")
         fuzz_env = {
-            k: v for k, v in env.items() if not k.startswith(("DATABASE__", "LOG__", "AUTH__"))
+            k: v
+            for k, v in env.items()
+            if not k.startswith(("DATABASE__", "LOG__", "AUTH__", "SECURITY__"))
         }
         fuzz_env["FUZZ_MAX_EXAMPLES"] = str(plan.fuzz_examples)
         seconds = run(
@@ -655,9 +726,36 @@ def benchmark(
         fuzz = {"examples_per_operation": plan.fuzz_examples, "seconds": seconds, "passed": True}
 
     results = summarize(
-        plan, scenarios, ready_times, ready_cpu, idle_rss, copy_seconds, suite_seconds, fuzz
+        plan,
+        scenarios,
+        ready_times,
+        ready_cpu,
+        idle_rss,
+        copy_seconds,
+        suite_seconds,
+        fuzz,
+        launches[traced],
     )
     return results, python
+
+
+def render(target: Path, *answers: str) -> float:
+    """`copier copy` of this checkout's HEAD with the default answers, PostgreSQL and
+    `answers`; its seconds."""
+    shutil.rmtree(target, ignore_errors=True)
+    data = [item for answer in ("database=postgresql", *answers) for item in ("--data", answer)]
+    copier = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
+    copier += ["--vcs-ref", "HEAD", *data, str(ROOT), str(target)]
+    return run(copier, cwd=target.parent, env=dict(os.environ))
+
+
+def install(project: Path, env: dict[str, str]) -> None:
+    """What the image installs (Dockerfile): no dev tools, bytecode compiled ahead of time.
+    Without .pyc files (PYTHONDONTWRITEBYTECODE is common on CI) every start compiles."""
+    uv = shutil.which("uv") or "uv"
+    run([uv, "sync", "--quiet", "--no-dev", "--compile-bytecode"], cwd=project, env=env)
+    python = project / ".venv" / "bin" / "python"
+    run([str(python), "-m", "compileall", "-q", "src"], cwd=project, env=env)
 
 
 def profile(project: Path, uv: str, scenario: Scenario, workdir: Path, seconds: int) -> None:
@@ -722,6 +820,7 @@ def summarize(
     copy_seconds: float,
     suite_seconds: float | None,
     fuzz: dict[str, object] | None,
+    traced_launches: Launches,
 ) -> dict[str, object]:
     base = scenarios[0].measured
     base_rps, base_p99 = base.median("rps"), base.median("p99")
@@ -785,11 +884,14 @@ def summarize(
         f"| launch to /health/ready (median of {len(ready_times)}) | {ready:.2f} s |",
         f"| CPU time of the server until ready (median) | {statistics.median(ready_cpu):.2f} s |",
         f"| idle RSS after start | {idle:.0f} MB |",
+        f"| launch to /health/ready, observability=otel | {statistics.median(traced_launches.ready):.2f} s |",
+        f"| idle RSS after start, observability=otel | {statistics.median(traced_launches.idle_rss):.0f} MB |",
         f"| copier copy (default answers, database=postgresql) | {copy_seconds:.1f} s |",
         f"| the rendered project's own tests | {f'{suite_seconds:.1f} s' if suite_seconds is not None else 'not run (--quick)'} |",
         f"| schemathesis deep run (full mode) | {fuzz_text} |",
     ]
     me, users = rows.get("GET /v1/auth/me", empty), rows.get("GET /v1/users/me", empty)
+    traced_me = rows.get(OTEL_ME, empty)
     targets = [
         ("GET /v1/auth/me req/s >= 0.8x baseline", me["rps_ratio"] >= 0.8),
         ("GET /v1/auth/me p99 <= 1.5x baseline", me["p99_ratio"] <= 1.5),
@@ -806,6 +908,13 @@ def summarize(
         ("launch to ready < 1.0 s", ready < 1.0),
         ("idle RSS < 90 MB", idle < 90),
     ]
+    if OTEL_ME in rows and "GET /v1/auth/me" in rows:
+        targets.append(
+            (
+                "GET /v1/auth/me, otel exporting: req/s >= 0.9x without",
+                traced_me["rps"] >= 0.9 * me["rps"],
+            )
+        )
     lines += ["", "| target | met |", "|---|---|"]
     lines += [f"| {name} | {'yes' if ok else 'NO'} |" for name, ok in targets]
     return {
@@ -815,6 +924,8 @@ def summarize(
         "ready_seconds": ready,
         "ready_cpu_seconds": statistics.median(ready_cpu),
         "idle_rss_mb": idle,
+        "otel_ready_seconds": statistics.median(traced_launches.ready),
+        "otel_idle_rss_mb": statistics.median(traced_launches.idle_rss),
         "copy_seconds": copy_seconds,
         "test_suite_seconds": suite_seconds,
         "fuzz": fuzz,

@@ -17,6 +17,7 @@ from tests.conftest import ROOT, require_command
 SCENARIOS = [
     "baseline: GET /select-1",
     "GET /v1/auth/me",
+    "GET /v1/auth/me, otel exporting",
     "GET /v1/users/me",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh-token",
@@ -66,7 +67,12 @@ def test_quick_benchmark_prints_a_table_of_sane_figures(tmp_path: Path) -> None:
         assert values["req/s vs baseline"].endswith("x") and values["p99 vs baseline"].endswith("x")
     # The authenticated reads are not allowed a single error, nor a connection beyond the pool.
     results = json.loads((tmp_path / "results.json").read_text())
-    for scenario in ("GET /v1/auth/me", "GET /v1/users/me", "POST /v1/auth/refresh-token"):
+    for scenario in (
+        "GET /v1/auth/me",
+        "GET /v1/auth/me, otel exporting",
+        "GET /v1/users/me",
+        "POST /v1/auth/refresh-token",
+    ):
         assert results["scenarios"][scenario]["errors"] == 0, result.stdout
     pool = results["pool_bound"]
     assert all(row["db_connections_max"] <= pool for row in results["scenarios"].values()), (
@@ -77,5 +83,6 @@ def test_quick_benchmark_prints_a_table_of_sane_figures(tmp_path: Path) -> None:
     ready = measures["launch to /health/ready (median of 1)"]
     assert re.fullmatch(r"\d+\.\d\d s", ready) and 0 < float(ready.split()[0]) < 30
     assert re.fullmatch(r"\d+ MB", measures["idle RSS after start"])
+    assert re.fullmatch(r"\d+ MB", measures["idle RSS after start, observability=otel"])
     assert re.fullmatch(r"\d+\.\d ms", measures["GET /health/live p99 during the login storm"])
     assert measures["the rendered project's own tests"] == "not run (--quick)"
