@@ -23,7 +23,6 @@ import http.server
 import json
 import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -431,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:
             server.stop()
         if python is not None and python.exists():
-            for name in (database, f"{database}_baseline"):
+            for name in (database, f"{database}_baseline", f"{database}_otel"):
                 subprocess.run(
                     [str(python), str(HERE / "db_helper.py"), "drop", ADMIN_DSN, name],
                     check=False,
@@ -460,21 +459,19 @@ def benchmark(
         copy_seconds = render(project)
     database_url = f"postgresql+asyncpg://{POSTGRES}/{database}"
     env = project_env(database_url)
-    # One key for both services: a token from one is valid on the other.
-    env["SECURITY__SECRET_KEY"] = secrets.token_urlsafe(48)
     log(f"rendered in {copy_seconds:.2f}s; uv sync ...")
     install(project, env)
     python = project / ".venv" / "bin" / "python"
     run([uv, "run", "--no-sync", PACKAGE, "migrate"], cwd=project, env=env)
-    # The default project with `observability=otel`, on the same database (same schema).
+    # The baseline and the otel project have databases of their own, so each server's
+    # connections are counted apart.
+    for name in (f"{database}_baseline", f"{database}_otel"):
+        run([str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, name], project, env)
+    # The default project with `observability=otel`.
     render(traced_project, "observability=otel")
-    install(traced_project, env)
-    # The baseline has a database of its own, so each server's connections are counted apart.
-    run(
-        [str(python), str(HERE / "db_helper.py"), "create", ADMIN_DSN, f"{database}_baseline"],
-        cwd=project,
-        env=env,
-    )
+    traced_env = {**env, "DATABASE__URL": f"{database_url}_otel"}
+    install(traced_project, traced_env)
+    run([uv, "run", "--no-sync", PACKAGE, "migrate"], cwd=traced_project, env=traced_env)
 
     # The service's pool defaults: the baseline gets the same, and they bound the connections.
     pool = subprocess.run(
@@ -505,7 +502,11 @@ def benchmark(
             str(traced_port),
         ],
         traced_project,
-        {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_SERVICE_NAME": "bench"},
+        {
+            **traced_env,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_SERVICE_NAME": "bench",
+        },
         workdir / "otel-service.log",
     )
     service = Server(
@@ -568,28 +569,21 @@ def benchmark(
     )
 
     email = f"user-{uuid.uuid4().hex[:8]}@example.com"  # no word of the password in it
-    status, body = request(
-        service_port,
-        "POST",
-        "/v1/auth/register",
-        {"email": email, "password": PASSWORD, "confirm_password": PASSWORD},
-    )
-    assert status in (201, 202), (status, body)
-    run(
-        [
-            str(python),
-            str(HERE / "db_helper.py"),
-            "verify",
-            f"postgresql://{POSTGRES}/{database}",
-            email,
-        ],
-        cwd=project,
-        env=env,
-    )
     credentials = {"email": email, "password": PASSWORD}
+    # The same verified account on both services.
+    for port, name in ((service_port, database), (traced_port, f"{database}_otel")):
+        status, body = request(
+            port,
+            "POST",
+            "/v1/auth/register",
+            {"email": email, "password": PASSWORD, "confirm_password": PASSWORD},
+        )
+        assert status in (201, 202), (status, body)
+        helper = [str(python), str(HERE / "db_helper.py"), "verify"]
+        run([*helper, f"postgresql://{POSTGRES}/{name}", email], cwd=project, env=env)
 
-    def login() -> dict[str, object]:
-        status, body = request(service_port, "POST", "/v1/auth/login", credentials)
+    def login(port: int = service_port) -> dict[str, object]:
+        status, body = request(port, "POST", "/v1/auth/login", credentials)
         assert status == 200, (status, body)
         return body
 
@@ -614,6 +608,11 @@ def benchmark(
         path.write_text(str(login()["access_token"]))
         return path
 
+    def traced_bearer() -> Path:
+        path = data / "traced-bearer.txt"
+        path.write_text(str(login(traced_port)["access_token"]))
+        return path
+
     def login_body() -> Path:
         path = data / "login.json"
         path.write_text(json.dumps(credentials))
@@ -629,10 +628,11 @@ def benchmark(
     def nothing() -> Path:
         return data / "none"
 
+    databases = {service: database, baseline: f"{database}_baseline", traced: f"{database}_otel"}
     scenarios = [
         Scenario("baseline: GET /select-1", baseline, "/select-1", "bearer", bearer),
         Scenario("GET /v1/auth/me", service, "/v1/auth/me", "bearer", bearer),
-        Scenario(OTEL_ME, traced, "/v1/auth/me", "bearer", bearer),
+        Scenario(OTEL_ME, traced, "/v1/auth/me", "bearer", traced_bearer),
         Scenario("GET /v1/users/me", service, "/v1/users/me", "bearer", bearer),
         Scenario("POST /v1/auth/login", service, "/v1/auth/login", "login", login_body, probe=True),
         Scenario(
@@ -654,9 +654,7 @@ def benchmark(
             payload = scenario.prepare()
             with (
                 peak_rss(scenario.server) as rss,
-                database_connections(
-                    python, f"{database}_baseline" if scenario.server is baseline else database
-                ) as connections,
+                database_connections(python, databases[scenario.server]) as connections,
                 latency_probe(service_port, "/health/live") if scenario.probe else _none() as probe,
             ):
                 cpu = scenario.server.cpu_seconds()
@@ -884,8 +882,8 @@ def summarize(
         f"| launch to /health/ready (median of {len(ready_times)}) | {ready:.2f} s |",
         f"| CPU time of the server until ready (median) | {statistics.median(ready_cpu):.2f} s |",
         f"| idle RSS after start | {idle:.0f} MB |",
-        f"| launch to /health/ready, observability=otel | {statistics.median(traced_launches.ready):.2f} s |",
-        f"| idle RSS after start, observability=otel | {statistics.median(traced_launches.idle_rss):.0f} MB |",
+        f"| launch to /health/ready, otel exporting | {statistics.median(traced_launches.ready):.2f} s |",
+        f"| idle RSS after start, otel exporting | {statistics.median(traced_launches.idle_rss):.0f} MB |",
         f"| copier copy (default answers, database=postgresql) | {copy_seconds:.1f} s |",
         f"| the rendered project's own tests | {f'{suite_seconds:.1f} s' if suite_seconds is not None else 'not run (--quick)'} |",
         f"| schemathesis deep run (full mode) | {fuzz_text} |",

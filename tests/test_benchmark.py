@@ -83,6 +83,6 @@ def test_quick_benchmark_prints_a_table_of_sane_figures(tmp_path: Path) -> None:
     ready = measures["launch to /health/ready (median of 1)"]
     assert re.fullmatch(r"\d+\.\d\d s", ready) and 0 < float(ready.split()[0]) < 30
     assert re.fullmatch(r"\d+ MB", measures["idle RSS after start"])
-    assert re.fullmatch(r"\d+ MB", measures["idle RSS after start, observability=otel"])
+    assert re.fullmatch(r"\d+ MB", measures["idle RSS after start, otel exporting"])
     assert re.fullmatch(r"\d+\.\d ms", measures["GET /health/live p99 during the login storm"])
     assert measures["the rendered project's own tests"] == "not run (--quick)"

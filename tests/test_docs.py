@@ -136,8 +136,20 @@ def test_the_worked_example_passes_the_projects_checks(
         else:
             pytest.fail(f"unexpected block {language} {title}")
     run([uv, "sync"], cwd=root, env=env)
-    for command in commands:
+    assert commands[-1] == "uv run pytest", commands
+    for command in commands[:-1]:
         run(["bash", "-c", f"set -euo pipefail; {command}"], cwd=root, env=env)
+    # The page's last command, `uv run pytest`, over the module's tests and the application's
+    # own (the rest of the project is a default render, whose full suite the matrix runs):
+    # they pass, and the module keeps the project's coverage floor.
+    tests = ["tests/modules/catalog", "tests/e2e", "tests/architecture"]
+    run(
+        [uv, "run", "pytest", "-q", "-p", "no:cacheprovider", "--cov-fail-under=0", *tests],
+        cwd=root,
+        env=env,
+    )
+    floor = ["coverage", "report", "--include=src/my_service/modules/catalog/*", "--fail-under=90"]
+    run([uv, "run", *floor], cwd=root, env=env)
     versions = root / "migrations" / "versions"
     added = [path.name for path in (versions / "catalog").glob("*.py")]
     assert len(added) == 1 and added[0].endswith("_catalog_products.py"), added
