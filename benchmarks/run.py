@@ -493,15 +493,7 @@ def benchmark(
     receiver = OtlpReceiver()
     traced = Server(
         "otel service",
-        [
-            *pinned(SERVER_CPU),
-            str(traced_project / ".venv" / "bin" / PACKAGE),
-            "serve",
-            "--host",
-            HOST,
-            "--port",
-            str(traced_port),
-        ],
+        serve_argv(traced_project, traced_port),
         traced_project,
         {
             **traced_env,
@@ -512,15 +504,7 @@ def benchmark(
     )
     service = Server(
         "service",
-        [
-            *pinned(SERVER_CPU),
-            str(project / ".venv" / "bin" / PACKAGE),
-            "serve",
-            "--host",
-            HOST,
-            "--port",
-            str(service_port),
-        ],
+        serve_argv(project, service_port),
         project,
         env,
         workdir / "service.log",
@@ -556,17 +540,13 @@ def benchmark(
             time.sleep(1.0)
             launched.idle_rss.append(server.status_kib("VmRSS") / 1024)
             server.stop()
-    ready_times, ready_cpu, idle_rss = (
-        launches[service].ready,
-        launches[service].cpu,
-        launches[service].idle_rss,
-    )
     servers.extend([service, baseline, traced])
     service.start()
     baseline.start()
     traced.start()
     log(
-        f"ready in {statistics.median(ready_times):.2f}s, idle RSS {statistics.median(idle_rss):.0f} MB"
+        f"ready in {statistics.median(launches[service].ready):.2f}s, "
+        f"idle RSS {statistics.median(launches[service].idle_rss):.0f} MB"
     )
 
     email = f"user-{uuid.uuid4().hex[:8]}@example.com"  # no word of the password in it
@@ -604,14 +584,9 @@ def benchmark(
     data = workdir / "data"
     data.mkdir(exist_ok=True)
 
-    def bearer() -> Path:
+    def bearer(port: int = service_port) -> Path:
         path = data / "bearer.txt"  # a fresh token each run: a full run outlasts its 15 minutes
-        path.write_text(str(login()["access_token"]))
-        return path
-
-    def traced_bearer() -> Path:
-        path = data / "traced-bearer.txt"
-        path.write_text(str(login(traced_port)["access_token"]))
+        path.write_text(str(login(port)["access_token"]))
         return path
 
     def login_body() -> Path:
@@ -633,7 +608,7 @@ def benchmark(
     scenarios = [
         Scenario("baseline: GET /select-1", baseline, "/select-1", "bearer", bearer),
         Scenario("GET /v1/auth/me", service, "/v1/auth/me", "bearer", bearer),
-        Scenario(OTEL_ME, traced, "/v1/auth/me", "bearer", traced_bearer),
+        Scenario(OTEL_ME, traced, "/v1/auth/me", "bearer", lambda: bearer(traced_port)),
         Scenario("GET /v1/users/me", service, "/v1/users/me", "bearer", bearer),
         Scenario("POST /v1/auth/login", service, "/v1/auth/login", "login", login_body, probe=True),
         Scenario(
@@ -686,30 +661,26 @@ def benchmark(
     if any(scenario.server is traced for scenario in scenarios) and not receiver.exports:
         raise SystemExit(f"the otel service exported no spans (log: {traced.log})")
     suite_seconds = None
+    # The project's tests configure themselves: none of the service's settings reach them.
+    tests_env = {
+        k: v
+        for k, v in env.items()
+        if not k.startswith(("DATABASE__", "LOG__", "AUTH__", "SECURITY__"))
+    }
     if plan.test_suite or plan.fuzz_examples:
         run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project, env=env)  # dev tools now
     if plan.test_suite:
         log("the rendered project's own tests ...")
-        suite_env = {
-            k: v
-            for k, v in env.items()
-            if not k.startswith(("DATABASE__", "LOG__", "AUTH__", "SECURITY__"))
-        }
         suite_seconds = run(
             [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
             cwd=project,
-            env=suite_env,
+            env=tests_env,
         )
 
     fuzz: dict[str, object] | None = None
     if plan.fuzz_examples:
         log(f"schemathesis, {plan.fuzz_examples} examples per operation ...")
-        fuzz_env = {
-            k: v
-            for k, v in env.items()
-            if not k.startswith(("DATABASE__", "LOG__", "AUTH__", "SECURITY__"))
-        }
-        fuzz_env["FUZZ_MAX_EXAMPLES"] = str(plan.fuzz_examples)
+        fuzz_env = {**tests_env, "FUZZ_MAX_EXAMPLES": str(plan.fuzz_examples)}
         started = time.perf_counter()
         fuzzed = subprocess.run(
             [
@@ -743,9 +714,7 @@ def benchmark(
     results = summarize(
         plan,
         scenarios,
-        ready_times,
-        ready_cpu,
-        idle_rss,
+        launches[service],
         copy_seconds,
         suite_seconds,
         fuzz,
@@ -762,6 +731,12 @@ def render(target: Path, *answers: str) -> float:
     copier = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
     copier += ["--vcs-ref", "HEAD", *data, str(ROOT), str(target)]
     return run(copier, cwd=target.parent, env=dict(os.environ))
+
+
+def serve_argv(project: Path, port: int) -> list[str]:
+    """The project's own `serve` command, pinned to the server's CPU."""
+    executable = str(project / ".venv" / "bin" / PACKAGE)
+    return [*pinned(SERVER_CPU), executable, "serve", "--host", HOST, "--port", str(port)]
 
 
 def install(project: Path, env: dict[str, str]) -> None:
@@ -829,9 +804,7 @@ def log(message: str) -> None:
 def summarize(
     plan: Plan,
     scenarios: list[Scenario],
-    ready_times: list[float],
-    ready_cpu: list[float],
-    idle_rss: list[float],
+    launches: Launches,
     copy_seconds: float,
     suite_seconds: float | None,
     fuzz: dict[str, object] | None,
@@ -855,8 +828,8 @@ def summarize(
         }
         if scenario.probe:
             rows[scenario.label]["live_p99_ms"] = m.median("probe_p99")
-    ready = statistics.median(ready_times)
-    idle = statistics.median(idle_rss)
+    ready = statistics.median(launches.ready)
+    idle = statistics.median(launches.idle_rss)
     pinning = (
         "server pinned to CPU 0, wrk to CPU 1"
         if pinned(SERVER_CPU) and pinned(LOAD_CPU)
@@ -897,8 +870,8 @@ def summarize(
         "| measure | value |",
         "|---|---:|",
         f"| GET /health/live p99 during the login storm | {login['live_p99_ms']:.1f} ms |",
-        f"| launch to /health/ready (median of {len(ready_times)}) | {ready:.2f} s |",
-        f"| CPU time of the server until ready (median) | {statistics.median(ready_cpu):.2f} s |",
+        f"| launch to /health/ready (median of {len(launches.ready)}) | {ready:.2f} s |",
+        f"| CPU time of the server until ready (median) | {statistics.median(launches.cpu):.2f} s |",
         f"| idle RSS after start | {idle:.0f} MB |",
         f"| launch to /health/ready, otel exporting | {statistics.median(traced_launches.ready):.2f} s |",
         f"| idle RSS after start, otel exporting | {statistics.median(traced_launches.idle_rss):.0f} MB |",
@@ -940,7 +913,7 @@ def summarize(
         "scenarios": rows,
         "pool_bound": POOL_BOUND,
         "ready_seconds": ready,
-        "ready_cpu_seconds": statistics.median(ready_cpu),
+        "ready_cpu_seconds": statistics.median(launches.cpu),
         "idle_rss_mb": idle,
         "otel_ready_seconds": statistics.median(traced_launches.ready),
         "otel_idle_rss_mb": statistics.median(traced_launches.idle_rss),

@@ -56,12 +56,8 @@ class Image:
         return re.sub(rf"{IMAGE_ROOT}(?=/|$|[\s\"':])", str(self.fs / IMAGE_ROOT.strip("/")), value)
 
 
-def _expand(value: str, env: dict[str, str]) -> str:
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), ""), value)
-
-
-# Compose's interpolation: `$$`, `${NAME}`, `${NAME:-default}` (unset or empty), `${NAME-default}`
-# (unset), `$NAME`. The rehearsal gives compose's `environment:` values as compose would.
+# Variables in a Dockerfile's ENV and in compose's `environment:`: `${NAME}`, `$NAME`,
+# `${NAME:-default}` (unset or empty), `${NAME-default}` (unset), and compose's `$$` for `$`.
 COMPOSE_VARIABLE = re.compile(r"\$(?:(\$)|\{(\w+)(?:(:?-)([^}]*))?\}|(\w+))")
 
 
@@ -131,7 +127,7 @@ def _apply(
         image.workdir.mkdir(parents=True, exist_ok=True)
     elif keyword == "ENV":
         for name, raw in delivery.env_pairs(value):
-            image.env[name] = image.map(_expand(raw, image.env))
+            image.env[name] = image.map(interpolate(raw, image.env))
     elif keyword == "COPY":
         *sources, raw_target = shlex.split(value)
         origin = instruction.flags.get("from")
