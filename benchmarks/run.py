@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         action="store_true",
         help="record the service with py-spy during each first measured run "
-        "(collapsed stacks and a flame graph per scenario, in --workdir)",
+        "(collapsed stacks per scenario, in --workdir)",
     )
     parser.add_argument(
         "--project",
@@ -409,11 +409,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="run only the scenarios whose label contains this (and the baseline)",
+        help="run only the scenarios whose label contains this (and the baseline); "
+        "neither the project's tests nor the deep fuzzing run",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     plan = replace(plan, project=args.project, only=args.only)
+    if args.only:
+        plan = replace(plan, test_suite=False, fuzz_examples=0)
     if args.profile:
         plan = replace(plan, profile=True)
 
@@ -628,8 +631,8 @@ def benchmark(
             # The warm-up's last requests outlive its closed connections (a login's hash still
             # runs): let them finish, or the measured run starts on a full hashing queue.
             time.sleep(SETTLE_SECONDS)
-            if plan.profile and repeat == 0 and scenario.server is service:
-                profile(project, uv, scenario, workdir, plan.duration)
+            if plan.profile and repeat == 0 and scenario.server is not baseline:
+                profile(uv, scenario, workdir, plan.duration)
             payload = scenario.prepare()
             with (
                 peak_rss(scenario.server) as rss,
@@ -748,9 +751,10 @@ def install(project: Path, env: dict[str, str]) -> None:
     run([str(python), "-m", "compileall", "-q", "src"], cwd=project, env=env)
 
 
-def profile(project: Path, uv: str, scenario: Scenario, workdir: Path, seconds: int) -> None:
-    """py-spy (from PyPI, into the project's environment) samples the service under the
-    scenario's load: collapsed stacks for `benchmarks/hotspots.py` and an SVG flame graph."""
+def profile(uv: str, scenario: Scenario, workdir: Path, seconds: int) -> None:
+    """py-spy (from PyPI, into the served project's environment) samples the service under
+    the scenario's load: collapsed stacks, for `benchmarks/hotspots.py`."""
+    project = scenario.server.cwd
     spy = project / ".venv" / "bin" / "py-spy"
     if not spy.exists():
         python = project / ".venv" / "bin" / "python"
@@ -760,33 +764,18 @@ def profile(project: Path, uv: str, scenario: Scenario, workdir: Path, seconds: 
             env=dict(os.environ),
         )
     slug = re.sub(r"[^a-z0-9]+", "-", scenario.label.lower()).strip("-")
-    recorders = [
-        subprocess.Popen(
-            [
-                str(spy),
-                "record",
-                "--pid",
-                str(scenario.server.pid),
-                "--duration",
-                str(seconds),
-                "--rate",
-                "200",
-                "--nonblocking",
-                "--format",
-                fmt,
-                "--output",
-                str(workdir / f"profile-{slug}.{ext}"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for fmt, ext in (("raw", "txt"),)
-    ]
+    output = workdir / f"profile-{slug}.txt"
+    recorder = subprocess.Popen(
+        [
+            *[str(spy), "record", "--pid", str(scenario.server.pid), "--duration", str(seconds)],
+            *["--rate", "200", "--nonblocking", "--format", "raw", "--output", str(output)],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wrk(scenario.server.port, scenario.path, scenario.mode, scenario.prepare(), seconds)
-    for recorder in recorders:
-        recorder.wait(timeout=60)
-    subprocess.run([str(spy), "--version"], check=False, capture_output=True)
-    log(f"profile: {workdir / f'profile-{slug}.txt'}")
+    recorder.wait(timeout=60)
+    log(f"profile: {output}")
 
 
 @contextmanager

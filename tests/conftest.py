@@ -164,6 +164,28 @@ def run(
     return result
 
 
+def expected_length(item: pytest.Item) -> int:
+    """A rank of how long a test takes, for ordering only: the matrix rows that start a
+    broker per test app (Kafka, on Tansu) take longest, then the other rows, then the rest
+    of the full tier; the fast tier takes seconds."""
+    if item.get_closest_marker("slow") is None:
+        return 0
+    callspec = getattr(item, "callspec", None)
+    answers = callspec.params.get("answers") if callspec is not None else None
+    if not isinstance(answers, dict):
+        return 1
+    return 3 if answers.get("message_broker") in matrix.OWN_BROKERS else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first, dealt in turn to each xdist worker: worksteal gives each worker a
+    contiguous share of the list, so every worker starts on a long test and the run ends on
+    short ones, instead of one worker finishing a matrix row alone while the other idles."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    ranked = sorted(items, key=expected_length, reverse=True)  # stable: the rest keep order
+    items[:] = [item for share in range(workers) for item in ranked[share::workers]]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
     brokers: dict[str, list[str]] = {}
