@@ -1,5 +1,7 @@
 """HTTP helpers for the auth tests."""
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -46,3 +48,16 @@ async def signed_up(client: httpx.AsyncClient, sink: MailSink, email: str | None
     assert (await register(client, email)).status_code == 202
     await verify_from_mail(client, sink, email)
     return email
+
+
+async def found(
+    client: httpx.AsyncClient, path: str, access_token: str, seconds: float = 5.0
+) -> httpx.Response:
+    """GET `path` until it is no longer 404, or `seconds` pass: what a module makes from
+    another's event exists moments after the request that raised the event."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = await client.get(path, headers=bearer(access_token))
+        if response.status_code != 404 or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(0.02)
