@@ -21,6 +21,8 @@ class RevocationReason(StrEnum):
     TOKEN_REUSE = "token_reuse"
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"
+    SECOND_FACTOR_CHANGED = "second_factor_changed"  # turned on or off by the owner
+    SECOND_FACTOR_RESET = "second_factor_reset"  # turned off by an administrator
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ENDED = "ended"  # by its owner, from the list of sessions
     ENDED_BY_ADMIN = "ended_by_admin"
